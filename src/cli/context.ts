@@ -1,0 +1,24 @@
+/** What a command gets from the process: the only place streams, env and signals come in. */
+export interface CliStream {
+  write(chunk: string): boolean;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+export interface CliContext {
+  stdout: CliStream;
+  stderr: CliStream;
+  stdin: NodeJS.ReadableStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Aborted on the first SIGINT/SIGTERM: stop, flush, write the summary, return. */
+  signal: AbortSignal;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Returns the exit code. Throws ThrottlescopeError for user-facing failures. */
+  run(argv: string[], ctx: CliContext): Promise<number>;
+}
