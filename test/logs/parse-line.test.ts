@@ -1,0 +1,170 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ALB_FIELDS, MIN_FIELD_COUNT } from '../../src/logs/fields.js';
+import { formatAlbLine } from '../../src/logs/format-line.js';
+import { AlbParseError, parseAlbLine } from '../../src/logs/parse-line.js';
+import { albRecord, requestLineParts } from '../../src/logs/record.js';
+
+// Entries from the AWS documentation's examples (access-log-entry-examples), joined onto one line.
+const DOC_LAMBDA_OK =
+  'http 2018-11-30T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 - 0.000 0.001 0.000 200 200 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337364-23a8c76965a2ef7629b185e3" "-" "-" 0 2018-11-30T22:22:48.364000Z "forward" "-" "-" "-" "-" "-" "-"';
+const DOC_LAMBDA_FAILED =
+  'http 2018-11-30T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 - 0.000 0.001 0.000 502 - 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337364-23a8c76965a2ef7629b185e3" "-" "-" 0 2018-11-30T22:22:48.364000Z "forward" "-" "LambdaInvalidResponse" "-" "-" "-" "-"';
+const DOC_HTTPS =
+  'https 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.086 0.048 0.037 200 200 0 57 "GET https://www.example.com:443/ HTTP/1.1" "curl/7.46.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337281-1d84f3d73c47ec4e58577259" "www.example.com" "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012" 1 2018-07-02T22:22:48.364000Z "authenticate,forward" "-" "-" "10.0.0.1:80" "200" "-" "-"';
+// The current layout: a throttled Lambda invoke (no target, -1 times), with conn_trace_id and transform fields.
+const THROTTLED_NEW =
+  'https 2026-11-24T10:15:02.512003Z app/shop/50dc6c495c0c9188 2001:db8::7:51234 - 0.001 -1 -1 502 - 310 277 "GET https://shop.example.com:443/api/cart?id=7 HTTP/1.1" "Mozilla/5.0 \\"quoted\\" ua" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/cart/73e2d6bc24d8a067 "Root=1-6742fd26-0123456789abcdef01234567" "shop.example.com" "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012" 3 2026-11-24T10:15:02.510112Z "forward" "-" "LambdaThrottling" "-" "-" "-" "-" TID_0123456789abcdef0123456789abcdef "-" "-" "-"';
+
+describe('parseAlbLine', () => {
+  it('reads the documented Lambda failure example field by field', () => {
+    const r = parseAlbLine(DOC_LAMBDA_FAILED);
+    expect(r.type).toBe('http');
+    expect(r.timeMs).toBe(Date.parse('2018-11-30T22:23:00.186Z'));
+    expect(r.elb).toBe('app/my-loadbalancer/50dc6c495c0c9188');
+    expect([r.client, r.clientPort]).toEqual(['192.168.131.39', 2817]);
+    expect([r.target, r.targetPort]).toEqual([null, null]);
+    expect(r.elbStatusCode).toBe(502);
+    expect(r.targetStatusCode).toBeNull();
+    expect(r.errorReason).toBe('LambdaInvalidResponse');
+    expect(r.matchedRulePriority).toBe(0);
+    expect(r.actionsExecuted).toBe('forward');
+    expect(r.fieldCount).toBe(29);
+    expect(r.classification).toBeNull();
+    expect(r.connTraceId).toBeNull();
+  });
+
+  it('keeps -1 processing times absent, not zero, and reads IPv6 clients and escaped quotes', () => {
+    const r = parseAlbLine(THROTTLED_NEW);
+    expect(r.requestProcessingTime).toBe(0.001);
+    expect(r.targetProcessingTime).toBeNull();
+    expect(r.responseProcessingTime).toBeNull();
+    expect([r.client, r.clientPort]).toEqual(['2001:db8::7', 51234]);
+    expect(r.userAgent).toBe('Mozilla/5.0 "quoted" ua');
+    expect(r.connTraceId).toBe('TID_0123456789abcdef0123456789abcdef');
+    expect(r.fieldCount).toBe(ALB_FIELDS.length);
+    expect(r.verbatim).toBeUndefined();
+    const parts = requestLineParts(r.request);
+    expect(parts).toMatchObject({
+      method: 'GET',
+      path: '/api/cart',
+      query: 'id=7',
+      host: 'shop.example.com:443',
+      protocol: 'HTTP/1.1',
+    });
+  });
+
+  it.each([DOC_LAMBDA_OK, DOC_LAMBDA_FAILED, DOC_HTTPS, THROTTLED_NEW])('round-trips %#', (line) => {
+    expect(formatAlbLine(parseAlbLine(line))).toBe(line);
+  });
+
+  it('keeps unknown trailing fields and older short layouts', () => {
+    const withExtra = `${THROTTLED_NEW} "future" 42`;
+    const r = parseAlbLine(withExtra);
+    expect(r.extra).toEqual(['"future"', '42']);
+    expect(formatAlbLine(r)).toBe(withExtra);
+    const old = DOC_LAMBDA_OK.split(' "-" "-" 0 2018')[0] as string; // the 2016 layout ends at trace_id
+    const o = parseAlbLine(old);
+    expect(o.fieldCount).toBe(MIN_FIELD_COUNT);
+    expect(o.errorReason).toBeNull();
+    expect(formatAlbLine(o)).toBe(old);
+  });
+
+  it('round-trips non-canonical text through verbatim', () => {
+    const odd = DOC_LAMBDA_OK.replace(' 0.000 0.001 0.000 ', ' 0.0 0.001 0.000 ').replace(
+      '"curl/7.46.0"',
+      '"a\\tb"',
+    );
+    const r = parseAlbLine(odd);
+    expect(r.requestProcessingTime).toBe(0);
+    expect(r.userAgent).toBe('a\\tb');
+    expect(formatAlbLine(r)).toBe(odd);
+  });
+
+  it.each([
+    ['', 'type'],
+    ['http 2018-11-30T22:23:00Z app/x/1 1.2.3.4:5', 'target:port'],
+    [DOC_LAMBDA_OK.replace(' 200 200 ', ' 2x0 200 '), 'elb_status_code'],
+    [DOC_LAMBDA_OK.replace('2018-11-30T22:23:00.186641Z', 'yesterday'), 'time'],
+    [DOC_LAMBDA_OK.replace('192.168.131.39:2817', '192.168.131.39'), 'client:port'],
+    [DOC_LAMBDA_OK.replace(' 0.000 0.001 ', ' 0.000 fast '), 'target_processing_time'],
+    [DOC_LAMBDA_OK.replace('"curl/7.46.0"', '"curl/7.46.0'), 'user_agent'],
+  ])('rejects malformed input naming the field (%#)', (line, field) => {
+    let error: unknown;
+    try {
+      parseAlbLine(line);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(AlbParseError);
+    expect((error as AlbParseError).field).toBe(field);
+    expect((error as AlbParseError).code).toBe('TS_LOG_MALFORMED');
+  });
+});
+
+const text = fc.string({ unit: 'binary', maxLength: 40 });
+const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: null });
+const ms = fc.integer({ min: 0, max: 600_000 }).map((n) => n / 1000);
+const iso = fc
+  .integer({ min: Date.parse('2016-08-11T00:00:00Z'), max: Date.parse('2030-01-01T00:00:00Z') })
+  .chain((t) =>
+    fc
+      .integer({ min: 0, max: 999 })
+      .map((us) => new Date(t).toISOString().replace('Z', `${String(us).padStart(3, '0')}Z`)),
+  );
+const token = fc.stringMatching(/^[A-Za-z0-9_./:,=-]{1,30}$/).filter((s) => s !== '-');
+
+describe('format/parse round trip (property)', () => {
+  it('parse(format(record)) === record and format(parse(line)) === line', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          type: fc.constantFrom('http', 'https', 'h2', 'grpcs', 'ws', 'wss'),
+          time: iso,
+          client: maybe(fc.constantFrom('10.0.0.1', '2001:db8::1', '::1')),
+          port: fc.integer({ min: 1, max: 65535 }),
+          times: fc.tuple(maybe(ms), maybe(ms), maybe(ms)),
+          elbStatusCode: maybe(fc.integer({ min: 100, max: 599 })),
+          targetStatusCode: maybe(fc.integer({ min: 100, max: 599 })),
+          bytes: fc.tuple(fc.nat(), fc.nat()),
+          request: maybe(text),
+          userAgent: maybe(text),
+          traceId: maybe(text),
+          errorReason: maybe(token),
+          priority: maybe(fc.nat(50_000)),
+          connTraceId: maybe(token),
+          fieldCount: fc.integer({ min: MIN_FIELD_COUNT, max: ALB_FIELDS.length }),
+        }),
+        (g) => {
+          const record = albRecord({
+            type: g.type,
+            time: g.time,
+            elb: 'app/my-lb/50dc6c495c0c9188',
+            client: g.client,
+            clientPort: g.client === null ? null : g.port,
+            requestProcessingTime: g.times[0],
+            targetProcessingTime: g.times[1],
+            responseProcessingTime: g.times[2],
+            elbStatusCode: g.elbStatusCode,
+            targetStatusCode: g.targetStatusCode,
+            receivedBytes: g.bytes[0],
+            sentBytes: g.bytes[1],
+            request: g.request === '-' ? null : g.request,
+            userAgent: g.userAgent === '-' ? null : g.userAgent,
+            traceId: g.traceId === '-' ? null : g.traceId,
+            matchedRulePriority: g.fieldCount > 20 ? g.priority : null,
+            errorReason: g.fieldCount > 24 ? g.errorReason : null,
+            connTraceId: g.fieldCount > 29 ? g.connTraceId : null,
+            fieldCount: g.fieldCount,
+          });
+          const line = formatAlbLine(record);
+          const parsed = parseAlbLine(line);
+          expect(parsed.verbatim).toBeUndefined();
+          expect(parsed).toEqual(record);
+          expect(formatAlbLine(parsed)).toBe(line);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});
