@@ -9,7 +9,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     load: () => loadCommand('demo'),
   },
   probe: { summary: 'soak/stress a URL and record every failure', load: () => loadCommand('probe') },
-  logs: { summary: 'analyse ALB access logs (files, dirs, .gz, s3://)', load: () => loadCommand('logs') },
+  logs: {
+    summary: 'analyse ALB access logs (files, dirs, .gz, s3://)',
+    load: () => import('./commands/logs.js'),
+  },
   metrics: {
     summary: 'read Lambda/ALB CloudWatch metrics; name the noisy neighbour',
     load: () => loadCommand('metrics'),
@@ -29,7 +32,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
 
 async function loadCommand(name: string): Promise<{ command: Command }> {
   try {
-    return (await import(`./commands/${name}.js`)) as { command: Command };
+    // Commands not yet built are loaded by name; built ones are listed with static imports above.
+    return (await import(/* @vite-ignore */ `./commands/${name}.js`)) as { command: Command };
   } catch (error) {
     if (
       (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' &&

@@ -168,3 +168,41 @@ describe('format/parse round trip (property)', () => {
     );
   });
 });
+
+describe('robustness (property)', () => {
+  const onlyParseErrors = (line: string) => {
+    try {
+      parseAlbLine(line);
+    } catch (e) {
+      if (!(e instanceof AlbParseError)) throw e;
+    }
+  };
+  it('random lines are rejected with AlbParseError, never another exception', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => onlyParseErrors(s)),
+      { numRuns: 2000 },
+    );
+  });
+  it('mutated real lines either parse or fail with AlbParseError; accepted ones round-trip', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(DOC_LAMBDA_OK, DOC_LAMBDA_FAILED, DOC_HTTPS, THROTTLED_NEW),
+        fc.nat(),
+        fc.string({ unit: 'binary', maxLength: 4 }),
+        fc.nat(3),
+        (line, at, insert, del) => {
+          const i = at % (line.length + 1);
+          const mutated = line.slice(0, i) + insert + line.slice(i + del);
+          let r: ReturnType<typeof parseAlbLine> | undefined;
+          try {
+            r = parseAlbLine(mutated);
+          } catch (e) {
+            if (!(e instanceof AlbParseError)) throw e;
+          }
+          if (r) expect(formatAlbLine(r)).toBe(mutated.endsWith('\r') ? mutated.slice(0, -1) : mutated);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});
