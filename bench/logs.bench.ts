@@ -1,0 +1,188 @@
+/**
+ * Log engine vs its peers on the same files, in one run: `throttlescope logs --json`, GoAccess
+ * (--log-format=AWSALB, Debian's goaccess) and DuckDB (read_csv + GROUP BY through @duckdb/node-api).
+ * Generates LINES realistic entries (default 1,000,000; BENCH_LOG_LINES to change) with our own
+ * writer, gzip, in the AWS key layout, cached under .bench-data/. Reports wall time, peak RSS
+ * (GNU time) and ratios. Nothing is asserted: the figures go to docs/performance.md.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { formatAlbLine } from '../src/logs/format-line.js';
+import { albRecord } from '../src/logs/record.js';
+import { albLogKey } from '../src/logs/s3-key.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const LINES = Number(process.env.BENCH_LOG_LINES ?? 1_000_000);
+const dataDir = join(root, '.bench-data', `alb-${LINES}`);
+const PER_FILE = 20_000;
+
+function generate(): void {
+  if (existsSync(join(dataDir, '.complete'))) return;
+  mkdirSync(dataDir, { recursive: true });
+  const start = Date.parse('2026-11-24T00:00:00Z');
+  const reasons = ['LambdaThrottling', 'LambdaUnhandled', 'LambdaInvalidResponse'];
+  const paths = ['/api/cart', '/api/items', '/', '/checkout', '/api/search', '/static/app.js'];
+  const tgs = ['api/73e2d6bc24d8a067', 'web/0a1b2c3d4e5f6789', 'search/1234abcd5678ef90'];
+  let rnd = 42;
+  const next = () => {
+    rnd = (rnd * 1103515245 + 12345) & 0x7fffffff;
+    return rnd / 0x7fffffff;
+  };
+  let bytes = 0;
+  for (let f = 0; f * PER_FILE < LINES; f++) {
+    const lines: string[] = [];
+    for (let i = 0; i < PER_FILE && f * PER_FILE + i < LINES; i++) {
+      const ms = start + (f * PER_FILE + i) * 20;
+      const failed = next() < 0.2;
+      const reason = failed ? (reasons[Math.floor(next() * 3)] as string) : null;
+      const iso = (t: number) => new Date(t).toISOString().replace('Z', '417Z');
+      lines.push(
+        formatAlbLine(
+          albRecord({
+            type: 'https',
+            time: iso(ms),
+            elb: 'app/shop/50dc6c495c0c9188',
+            client: `203.0.113.${Math.floor(next() * 250)}`,
+            clientPort: 1024 + Math.floor(next() * 60000),
+            requestProcessingTime: 0,
+            targetProcessingTime: failed ? null : Math.round(next() * 300) / 1000,
+            responseProcessingTime: failed ? null : 0,
+            elbStatusCode: failed ? 502 : 200,
+            targetStatusCode: failed ? null : 200,
+            receivedBytes: 200 + Math.floor(next() * 400),
+            sentBytes: failed ? 277 : 500 + Math.floor(next() * 5000),
+            request: `GET https://shop.example.com:443${paths[Math.floor(next() * paths.length)]}?id=${Math.floor(next() * 1e6)} HTTP/1.1`,
+            userAgent:
+              'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+            sslCipher: 'ECDHE-RSA-AES128-GCM-SHA256',
+            sslProtocol: 'TLSv1.2',
+            targetGroupArn: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${tgs[Math.floor(next() * 3)]}`,
+            traceId: `Root=1-${Math.floor(ms / 1000).toString(16)}-${Math.floor(next() * 2 ** 48)
+              .toString(16)
+              .padStart(24, '0')}`,
+            domainName: 'shop.example.com',
+            chosenCertArn:
+              'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012',
+            matchedRulePriority: 1,
+            requestCreationTime: iso(ms - 15),
+            actionsExecuted: 'forward',
+            errorReason: reason,
+            connTraceId: 'TID_0123456789abcdef0123456789abcdef',
+          }),
+        ),
+      );
+    }
+    const text = `${lines.join('\n')}\n`;
+    bytes += text.length;
+    const key = albLogKey({
+      prefix: '',
+      accountId: '123456789012',
+      region: 'eu-west-1',
+      loadBalancerName: 'shop',
+      loadBalancerId: '50dc6c495c0c9188',
+      endMs: start + (f + 1) * PER_FILE * 20,
+      nodeIp: '10.0.1.17',
+      random: `r${f.toString(36)}`,
+    });
+    const path = join(dataDir, key);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, gzipSync(text, { level: 6 }));
+  }
+  writeFileSync(join(dataDir, '.complete'), String(bytes));
+}
+
+interface Run {
+  name: string;
+  seconds: number;
+  peakMb: number;
+  ok: boolean;
+  note: string;
+}
+
+const GNU_TIME = '/usr/bin/time';
+
+function timed(name: string, shell: string): Run {
+  const useTime = existsSync(GNU_TIME);
+  const cmd = useTime ? [GNU_TIME, '-f', '%e %M', 'bash', '-c', shell] : ['bash', '-c', shell];
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd[0] as string, cmd.slice(1), { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  let peakMb = Number.NaN;
+  if (useTime) {
+    const last = r.stderr.trim().split('\n').pop() ?? '';
+    const [, kb] = last.split(' ');
+    peakMb = Number(kb) / 1024;
+  }
+  return {
+    name,
+    seconds: wall,
+    peakMb,
+    ok: r.status === 0,
+    note: r.status === 0 ? '' : r.stderr.slice(-300),
+  };
+}
+
+function files(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.log.gz'))
+    .map((f) => join(dir, f));
+}
+
+generate();
+const all = files(dataDir);
+const gzBytes = all.reduce((n, f) => n + statSync(f).size, 0);
+console.log(
+  `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
+);
+console.log(
+  `data: ${LINES.toLocaleString('en-US')} lines in ${all.length} gzip files (${(gzBytes / 1e6).toFixed(0)} MB gz)`,
+);
+
+spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+const runs: Run[] = [];
+runs.push(
+  timed(
+    'throttlescope logs --json',
+    `node ${join(root, 'bin/throttlescope.js')} logs ${dataDir} --json > /dev/null`,
+  ),
+);
+
+const goaccess = spawnSync('bash', ['-c', 'command -v goaccess'], { encoding: 'utf8' }).stdout.trim();
+if (goaccess) {
+  runs.push(
+    timed(
+      'goaccess --log-format=AWSALB',
+      `find ${dataDir} -name '*.log.gz' -print0 | sort -z | xargs -0 zcat | ${goaccess} - --log-format=AWSALB --no-progress -o /tmp/throttlescope-bench-goaccess.json > /dev/null`,
+    ),
+  );
+} else console.log('goaccess: not installed (apt-get install goaccess) - skipped');
+
+const duckScript = join(root, '.bench-data', 'duck.mjs');
+writeFileSync(
+  duckScript,
+  `import { DuckDBInstance } from '@duckdb/node-api';
+const db = await DuckDBInstance.create(':memory:');
+const c = await db.connect();
+const cols = ${JSON.stringify(Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`c${i}`, 'VARCHAR'])))};
+const r = await c.runAndReadAll(\`SELECT c8 AS status, c24 AS reason, count(*) AS n FROM read_csv('${dataDir}/**/*.log.gz', delim=' ', quote='"', escape='\\\\', header=false, columns=\${JSON.stringify(cols).replace(/"/g, "'")}, auto_detect=false) GROUP BY ALL\`);
+console.log(JSON.stringify(r.getRowObjectsJson()).length);
+`,
+);
+runs.push(timed('duckdb read_csv GROUP BY', `cd ${root} && node ${duckScript} > /dev/null`));
+
+const ours = runs[0] as Run;
+console.log('\ntool                          seconds   peak MB   lines/s       ours is');
+for (const r of runs) {
+  const ratio = r === ours ? '' : `${(r.seconds / ours.seconds).toFixed(2)}x faster`;
+  console.log(
+    `${r.name.padEnd(28)} ${r.seconds.toFixed(2).padStart(8)} ${r.peakMb.toFixed(0).padStart(9)} ${Math.round(
+      LINES / r.seconds,
+    )
+      .toLocaleString('en-US')
+      .padStart(11)}   ${r.ok ? ratio : `FAILED ${r.note}`}`,
+  );
+}
