@@ -1,0 +1,90 @@
+/**
+ * What diagnose reasons over, gathered by the I/O layer (logs engine, CloudWatch, a recorded probe
+ * run) into plain data. The rules (rules.ts) are pure functions of this, so each one is tested
+ * from constructed evidence and from lab runs alike. Any part may be missing: the rules say what
+ * they could not check.
+ */
+import type { LogSummary } from '../logs/aggregate.js';
+
+export interface TimeSeries {
+  /** Ascending bucket starts, epoch ms. */
+  timestampsMs: number[];
+  values: number[];
+}
+
+/** The shape `metrics` produces (src/metrics), as far as diagnose reads it. */
+export interface MetricsEvidence {
+  window: { startMs: number; endMs: number; periodSec: number };
+  account: { limit: number; unreservedLimit?: number | undefined };
+  functions: {
+    name: string;
+    reserved?: number | null | undefined;
+    timeoutSec?: number | undefined;
+    series: {
+      concurrentExecutions: TimeSeries;
+      throttles: TimeSeries;
+      invocations: TimeSeries;
+      errors: TimeSeries;
+      durationAvg?: TimeSeries | undefined;
+      durationMax?: TimeSeries | undefined;
+    };
+  }[];
+  accountSeries: {
+    concurrentExecutions: TimeSeries;
+    unreservedConcurrentExecutions?: TimeSeries | undefined;
+    throttles?: TimeSeries | undefined;
+  };
+  warnings?: string[] | undefined;
+}
+
+/** A failed ALB entry, kept by trace root so probe failures can be found in the logs. */
+export interface LoggedFailure {
+  timeMs: number;
+  elbStatusCode: number | null;
+  errorReason: string | null;
+  targetGroup: string;
+  path: string | null;
+}
+
+export interface LogEvidence {
+  summary: LogSummary;
+  /** Trace `Root=` value → the entry, for 4xx/5xx entries. */
+  failuresByTraceRoot: Map<string, LoggedFailure>;
+  sources: string[];
+}
+
+export interface ProbeFailure {
+  seq: number;
+  url: string;
+  timeMs: number;
+  status: number | null;
+  errorClass: string | null;
+  origin: string | null;
+  traceRoot: string | null;
+}
+
+export interface ProbeEvidence {
+  dir: string;
+  total: number;
+  failed: number;
+  /** Per URL: totals and failure episodes (maximal failure streaks). */
+  urls: {
+    url: string;
+    total: number;
+    failed: number;
+    episodes: { startMs: number; endMs: number; failures: number }[];
+  }[];
+  failures: ProbeFailure[];
+  /** Requests over time for charts: [timeMs, ok] per request (sampled when long). */
+  timeline: { url: string; timeMs: number; ok: boolean }[];
+  runsTest?: { z: number; p: number; clustered: boolean } | undefined;
+}
+
+export interface Evidence {
+  window: { startMs: number; endMs: number };
+  logs?: LogEvidence | undefined;
+  metrics?: MetricsEvidence | undefined;
+  probe?: ProbeEvidence | undefined;
+  /** What could not be gathered, as statements for the user (no credentials, empty window, ...). */
+  gaps: string[];
+}

@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import type { Evidence, MetricsEvidence, TimeSeries } from '../../src/diagnose/evidence.js';
+import { diagnose } from '../../src/diagnose/rules.js';
+import type { LogSummary } from '../../src/logs/aggregate.js';
+
+const T0 = Date.parse('2026-11-24T10:00:00Z');
+const minutes = (n: number) => Array.from({ length: n }, (_, i) => T0 + i * 60_000);
+const series = (values: number[]): TimeSeries => ({ timestampsMs: minutes(values.length), values });
+
+function metrics(
+  fns: {
+    name: string;
+    reserved?: number;
+    conc: number[];
+    thr: number[];
+    errors?: number[];
+    durMax?: number[];
+    timeoutSec?: number;
+  }[],
+  limit = 20,
+): MetricsEvidence {
+  const n = fns[0]?.conc.length ?? 0;
+  const account = Array.from({ length: n }, (_, i) => fns.reduce((s, f) => s + (f.conc[i] ?? 0), 0));
+  return {
+    window: { startMs: T0, endMs: T0 + n * 60_000, periodSec: 60 },
+    account: { limit },
+    functions: fns.map((f) => ({
+      name: f.name,
+      reserved: f.reserved,
+      timeoutSec: f.timeoutSec,
+      series: {
+        concurrentExecutions: series(f.conc),
+        throttles: series(f.thr),
+        invocations: series(f.conc.map((c) => c * 10)),
+        errors: series(f.errors ?? f.conc.map(() => 0)),
+        durationMax: f.durMax ? series(f.durMax) : undefined,
+      },
+    })),
+    accountSeries: { concurrentExecutions: series(account) },
+  };
+}
+
+function logs(byMinute: Record<string, number>[]): Evidence['logs'] {
+  const byErrorReason: Record<string, number> = {};
+  for (const m of byMinute)
+    for (const [k, v] of Object.entries(m)) byErrorReason[k] = (byErrorReason[k] ?? 0) + v;
+  const summary: LogSummary = {
+    lines: 100,
+    malformed: 0,
+    files: 1,
+    firstTime: null,
+    lastTime: null,
+    requests: 100,
+    byElbStatus: { '502': Object.values(byErrorReason).reduce((a, b) => a + b, 0) },
+    byErrorReason,
+    byTargetGroup: {},
+    topFailingPaths: [],
+    series: byMinute.map((m, i) => ({
+      minute: new Date(T0 + i * 60_000).toISOString(),
+      requests: 20,
+      byElbStatus: {},
+      byErrorReason: m,
+      fiveXx: m,
+    })),
+  };
+  return { summary, failuresByTraceRoot: new Map(), sources: ['x'] };
+}
+
+const base = (e: Partial<Evidence>): Evidence => ({
+  window: { startMs: T0, endMs: T0 + 600_000 },
+  gaps: [],
+  ...e,
+});
+
+describe('diagnose rules', () => {
+  it('names the noisy neighbour and its victims when the shared pool is full', () => {
+    const d = diagnose(
+      base({
+        metrics: metrics([
+          { name: 'reports-worker', conc: [17, 18, 17], thr: [0, 0, 0] },
+          { name: 'api', conc: [2, 1, 2], thr: [30, 25, 40] },
+          { name: 'web', conc: [1, 1, 1], thr: [20, 22, 18] },
+        ]),
+        logs: logs([{ LambdaThrottling: 12 }, { LambdaThrottling: 9 }, { LambdaThrottling: 14 }]),
+      }),
+    );
+    expect(d.rootCause).toBe('account-concurrency-exhausted');
+    expect(d.culprit).toBe('reports-worker');
+    expect(d.victims.sort()).toEqual(['api', 'web']);
+    expect(d.confidence).toBeGreaterThan(0.8);
+    expect(d.findings[0]?.evidence.map((l) => l.text).join('\n')).toMatch(
+      /35 requests answered 502 LambdaThrottling/,
+    );
+  });
+
+  it('never names a function with reserved concurrency as the noisy neighbour', () => {
+    const d = diagnose(
+      base({
+        metrics: metrics([
+          { name: 'big', reserved: 18, conc: [18, 18], thr: [5, 5] },
+          { name: 'api', conc: [2, 2], thr: [0, 0] },
+        ]),
+      }),
+    );
+    expect(d.rootCause).toBe('function-reserved-concurrency-too-low');
+    expect(d.culprit).toBe('big');
+  });
+
+  it('reserved 0 throttles everything and says so', () => {
+    const d = diagnose(
+      base({ metrics: metrics([{ name: 'off', reserved: 0, conc: [0, 0], thr: [50, 60] }]) }),
+    );
+    expect(d.rootCause).toBe('function-reserved-concurrency-too-low');
+    expect(d.headline).toMatch(/reserved concurrency 0/);
+  });
+
+  it('throttles with room in the pool point at the scaling rate', () => {
+    const d = diagnose(
+      base({ metrics: metrics([{ name: 'burst', conc: [3, 4, 5], thr: [40, 0, 10] }], 1000) }),
+    );
+    expect(d.rootCause).toBe('scaling-rate-limit');
+  });
+
+  it('tells timeouts from other unhandled errors', () => {
+    const d = diagnose(
+      base({
+        metrics: metrics(
+          [{ name: 'slow', conc: [2, 2], thr: [0, 0], errors: [5, 7], durMax: [3000, 3000], timeoutSec: 3 }],
+          1000,
+        ),
+        logs: logs([{ LambdaUnhandled: 5 }, { LambdaUnhandled: 7 }]),
+      }),
+    );
+    expect(d.rootCause).toBe('function-timeout');
+    expect(d.culprit).toBe('slow');
+    const e = diagnose(base({ logs: logs([{ LambdaUnhandled: 5 }]) }));
+    expect(e.rootCause).toBe('function-errors');
+  });
+
+  it('invalid responses and non-Lambda targets', () => {
+    expect(diagnose(base({ logs: logs([{ LambdaInvalidResponse: 4 }]) })).rootCause).toBe('invalid-response');
+    expect(diagnose(base({ logs: logs([{ TargetConnectionErrorCode: 4 }]) })).rootCause).toBe(
+      'target-errors',
+    );
+  });
+
+  it('is healthy with no failures, and says what is missing when only logs show throttling', () => {
+    expect(diagnose(base({ logs: logs([{}]) })).rootCause).toBe('healthy');
+    const d = diagnose(base({ logs: logs([{ LambdaThrottling: 3 }]), gaps: ['no CloudWatch credentials'] }));
+    expect(d.rootCause).toBe('account-concurrency-exhausted');
+    expect(d.culprit).toBeNull();
+    expect(d.confidence).toBeLessThan(0.5);
+    expect(d.gaps).toContain('no CloudWatch credentials');
+  });
+});
