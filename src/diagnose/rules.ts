@@ -1,6 +1,6 @@
 import { isoUtc } from '../common/time.js';
 import { errorReason } from '../logs/error-reasons.js';
-import type { Evidence, MetricsEvidence, TimeSeries } from './evidence.js';
+import type { Evidence, LoggedFailure, MetricsEvidence, TimeSeries } from './evidence.js';
 
 /** Stable root-cause codes (docs/diagnose.md). */
 export const ROOT_CAUSES = [
@@ -145,7 +145,8 @@ function accountConcurrencyRule(e: Evidence, findings: Finding[]): void {
     .filter((f) => f.throttles > 0);
   const fullFraction = times.length === 0 ? 0 : fullBuckets / times.length;
   const top = ranking[0];
-  const culprit = top && top.f.reserved == null && top.share >= 0.4 ? top.f : undefined;
+  const topShare = top?.share ?? 0;
+  const culprit = top && top.f.reserved == null && topShare >= 0.4 ? top.f : undefined;
   if (fullFraction < 0.5 || !culprit) return;
   const victims = throttledFns.filter((f) => f.name !== culprit.name).map((f) => f.name);
   const metricThrottles = sum([...fromMetrics.values()]);
@@ -163,7 +164,7 @@ function accountConcurrencyRule(e: Evidence, findings: Finding[]): void {
     timeMs: first,
   });
   evidence.push({
-    text: `${culprit.name} held ${(top.share * 100).toFixed(0)}% of account concurrency while throttling happened, with no reserved concurrency (its peak: ${fmt(Math.max(0, ...culprit.series.concurrentExecutions.values))})`,
+    text: `${culprit.name} held ${(topShare * 100).toFixed(0)}% of account concurrency while throttling happened, with no reserved concurrency (its peak: ${fmt(Math.max(0, ...culprit.series.concurrentExecutions.values))})`,
   });
   for (const r of ranking.slice(1, 4)) {
     evidence.push({
@@ -183,7 +184,7 @@ function accountConcurrencyRule(e: Evidence, findings: Finding[]): void {
     title: `${culprit.name} exhausts the account's shared Lambda concurrency and starves ${victims.length > 0 ? victims.join(', ') : 'the other functions'}`,
     confidence: Math.min(
       0.97,
-      0.55 + 0.25 * fullFraction + (logThrottles > 0 ? 0.15 : 0) + (top.share >= 0.5 ? 0.05 : 0),
+      0.55 + 0.25 * fullFraction + (logThrottles > 0 ? 0.15 : 0) + (topShare >= 0.5 ? 0.05 : 0),
     ),
     impact: Math.max(logThrottles, metricThrottles),
     culprit: culprit.name,
@@ -386,7 +387,7 @@ function probeEvidence(e: Evidence): EvidenceLine[] {
     const reasons: Record<string, number> = {};
     for (const f of probe.failures) {
       if (!f.traceRoot) continue;
-      const logged = e.logs.failuresByTraceRoot.get(f.traceRoot);
+      const logged: LoggedFailure | undefined = e.logs.failuresByTraceRoot.get(f.traceRoot);
       if (!logged) continue;
       found++;
       const r = logged.errorReason ?? `elb ${logged.elbStatusCode}`;
