@@ -1,0 +1,213 @@
+import { LambdaLimits, scaledUnreservedMinimum } from '../common/concurrency/aws-limits.js';
+import { ExitCode, ThrottlescopeError } from '../common/errors.js';
+import type { MetricsEvidence } from '../diagnose/evidence.js';
+import type { Diagnosis } from '../diagnose/rules.js';
+import { type PlannedFunction, type Recommendation, recommendReserved } from '../plan/recommend.js';
+
+export interface ConcurrencyChange {
+  function: string;
+  /** Reserved concurrency now; null = none (shared pool). */
+  before: number | null;
+  after: number | null;
+}
+
+export interface FixPlan {
+  /** The function the fix is about (the culprit), and the value it gets. */
+  function: string;
+  reservedConcurrency: number;
+  changes: ConcurrencyChange[];
+  reasoning: string[];
+  /** Equivalent commands and infrastructure-as-code snippets, per tool. */
+  snippets: { awsCli: string; terraform: string; sam: string; cdk: string };
+  plan?: Recommendation | undefined;
+}
+
+export interface FixOptions {
+  /** Acceptable throttle probability for the functions behind the ALB (default 0.001). */
+  targetBlocking?: number | undefined;
+  /** Override the unreserved minimum (AWS: 100; a lab scenario may scale it). */
+  unreservedMinimum?: number | undefined;
+}
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+const max = (xs: readonly number[]) => xs.reduce((a, b) => Math.max(a, b), 0);
+
+/** AWS keeps 100 unreserved; a scaled-down lab account keeps the same tenth. */
+export function unreservedMinimumFor(limit: number): number {
+  return limit >= LambdaLimits.defaultAccountConcurrency
+    ? LambdaLimits.defaultUnreservedMinimum
+    : scaledUnreservedMinimum(limit);
+}
+
+/** Observed per-minute load of a function, as the planner's arrival/duration model. */
+function plannedFromMetrics(
+  f: MetricsEvidence['functions'][number],
+  periodSec: number,
+  albFacing: boolean,
+): PlannedFunction {
+  const perPeriod = f.series.invocations.values.map((v, i) => v + (f.series.throttles.values[i] ?? 0));
+  const perMinute = perPeriod.map((v) => (v * 60) / periodSec);
+  const invocations = sum(f.series.invocations.values);
+  const durations = f.series.durationAvg?.values ?? [];
+  // Invocation-weighted mean duration; falls back to Little's law on concurrency when absent.
+  const weighted = sum(durations.map((d, i) => d * (f.series.invocations.values[i] ?? 0)));
+  const meanMs =
+    weighted > 0 && invocations > 0
+      ? weighted / invocations
+      : invocations > 0
+        ? (sum(f.series.concurrentExecutions.values) * periodSec * 1000) / invocations
+        : 100;
+  return {
+    name: f.name,
+    reserved: f.reserved ?? undefined,
+    arrivals: { kind: 'schedule', perMinute: perMinute.length > 0 ? perMinute : [0] },
+    duration: { kind: 'exponential', meanMs: Math.max(1, meanMs) },
+    albFacing,
+  };
+}
+
+function snippets(changes: ConcurrencyChange[]): FixPlan['snippets'] {
+  const set = changes.filter((c) => c.after !== null);
+  const awsCli = changes
+    .map((c) =>
+      c.after === null
+        ? `aws lambda delete-function-concurrency --function-name ${c.function}`
+        : `aws lambda put-function-concurrency --function-name ${c.function} --reserved-concurrent-executions ${c.after}`,
+    )
+    .join('\n');
+  const terraform = set
+    .map(
+      (c) =>
+        `resource "aws_lambda_function" "${c.function.replace(/[^A-Za-z0-9_]/g, '_')}" {\n  # ...\n  reserved_concurrent_executions = ${c.after}\n}`,
+    )
+    .join('\n\n');
+  const sam = set
+    .map(
+      (c) =>
+        `  ${c.function.replace(/[^A-Za-z0-9]/g, '')}:\n    Type: AWS::Serverless::Function\n    Properties:\n      ReservedConcurrentExecutions: ${c.after}`,
+    )
+    .join('\n');
+  const cdk = set
+    .map(
+      (c) =>
+        `new lambda.Function(this, '${c.function}', {\n  // ...\n  reservedConcurrentExecutions: ${c.after},\n});`,
+    )
+    .join('\n\n');
+  return { awsCli, terraform, sam: `Resources:\n${sam}`, cdk };
+}
+
+/**
+ * Turns a diagnosis into reserved-concurrency changes, with the planner's queueing model sizing
+ * the numbers from observed load: the culprit is capped no lower than its own needs, the victims
+ * behind the ALB get a guarantee when they need one, and the AWS unreserved minimum is respected.
+ */
+export function recommendFix(
+  diagnosis: Diagnosis,
+  metrics: MetricsEvidence | undefined,
+  options: FixOptions = {},
+): FixPlan {
+  const culpritName = diagnosis.culprit;
+  if (!culpritName) {
+    throw new ThrottlescopeError(
+      'TS_FIX_NO_CULPRIT',
+      `nothing to fix: the diagnosis (${diagnosis.rootCause}) names no function`,
+      {
+        exitCode: ExitCode.verdict,
+      },
+    );
+  }
+  if (!metrics) {
+    throw new ThrottlescopeError(
+      'TS_FIX_NO_METRICS',
+      'cannot size reserved concurrency without CloudWatch metrics (ConcurrentExecutions, Invocations, Duration): give credentials or --endpoint-url',
+      { exitCode: ExitCode.input },
+    );
+  }
+  const limit = metrics.account.limit;
+  const unreservedMinimum = options.unreservedMinimum ?? unreservedMinimumFor(limit);
+  const culprit = metrics.functions.find((f) => f.name === culpritName);
+  if (!culprit) {
+    throw new ThrottlescopeError(
+      'TS_FIX_NO_CULPRIT',
+      `the culprit ${culpritName} has no metrics in the window`,
+      { exitCode: ExitCode.input },
+    );
+  }
+  const victims = new Set(diagnosis.victims);
+  const reasoning: string[] = [];
+  let plan: Recommendation | undefined;
+  let changes: ConcurrencyChange[];
+  if (diagnosis.rootCause === 'function-reserved-concurrency-too-low') {
+    // The function throttles itself: raise its cap to what its load needs, within what is reservable.
+    const f = plannedFromMetrics(culprit, metrics.window.periodSec, true);
+    plan = recommendReserved(
+      { accountLimit: limit, unreservedMinimum, functions: [{ ...f, reserved: undefined }] },
+      { targetBlocking: options.targetBlocking },
+    );
+    const rec = plan.functions[0];
+    const after = rec?.recommended ?? Math.max(1, (culprit.reserved ?? 0) * 2);
+    changes = [{ function: culprit.name, before: culprit.reserved ?? null, after }];
+    reasoning.push(
+      `${culprit.name} is throttled at its own reserved concurrency ${culprit.reserved}; its load needs ${after}`,
+    );
+  } else {
+    const functions = metrics.functions
+      .filter(
+        (f) =>
+          f.name === culpritName ||
+          victims.has(f.name) ||
+          f.reserved != null ||
+          sum(f.series.invocations.values) > 0,
+      )
+      .map((f) =>
+        plannedFromMetrics(f, metrics.window.periodSec, f.name !== culpritName && victims.has(f.name)),
+      );
+    // The culprit's observed peak is the runaway itself, not a need: it is sized from its load.
+    try {
+      plan = recommendReserved(
+        { accountLimit: limit, unreservedMinimum, functions },
+        { culprit: culpritName, targetBlocking: options.targetBlocking },
+      );
+      changes = plan.functions
+        .filter((r) => (r.recommended ?? null) !== (r.current ?? null))
+        .map((r) => ({ function: r.name, before: r.current ?? null, after: r.recommended ?? null }));
+      for (const r of plan.functions) if (r.reason) reasoning.push(`${r.name}: ${r.reason}`);
+      reasoning.push(...plan.warnings);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'TS_PLAN_INFEASIBLE') throw error;
+      // Its demand exceeds what can be reserved at all: cap it at what leaves the others their share.
+      const othersPeak = sum(
+        metrics.functions
+          .filter((f) => f.name !== culpritName && f.reserved == null)
+          .map((f) => max(f.series.concurrentExecutions.values)),
+      );
+      const reservedElsewhere = sum(
+        metrics.functions.filter((f) => f.name !== culpritName).map((f) => f.reserved ?? 0),
+      );
+      const room = limit - unreservedMinimum - reservedElsewhere;
+      const cap = Math.max(
+        1,
+        Math.min(room, limit - reservedElsewhere - Math.max(unreservedMinimum, 2 * othersPeak)),
+      );
+      changes = [{ function: culpritName, before: culprit.reserved ?? null, after: cap }];
+      reasoning.push(
+        `${culpritName}'s demand is more than the account can reserve (${(error as Error).message}); capped at ${cap}, leaving ${limit - reservedElsewhere - cap} for the functions that share the pool (their peak: ${othersPeak})`,
+      );
+    }
+  }
+  const culpritChange = changes.find((c) => c.function === culpritName);
+  const value = culpritChange?.after ?? culprit.reserved ?? 0;
+  const peak = max(culprit.series.concurrentExecutions.values);
+  reasoning.unshift(
+    `account limit ${limit}, AWS keeps ${unreservedMinimum} unreserved, so at most ${limit - unreservedMinimum} can be reserved in all`,
+    `${culpritName} peaked at ${peak} concurrent executions with ${culprit.reserved == null ? 'no reserved concurrency' : `reserved ${culprit.reserved}`}`,
+  );
+  return {
+    function: culpritName,
+    reservedConcurrency: value,
+    changes,
+    reasoning,
+    snippets: snippets(changes),
+    plan,
+  };
+}
