@@ -1,0 +1,217 @@
+/**
+ * The lab endpoint driven by Debian's aws CLI (package awscli, /usr/bin/aws). The `aws` on PATH
+ * may be another install, so only /usr/bin/aws is used. Skipped when it is missing, unless
+ * THROTTLESCOPE_REQUIRE_TOOLS=1 (CI), where a missing CLI fails.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AwsEndpoint, startAwsEndpoint } from '../../../src/lab/aws-api/server.js';
+import { createFakeBackend, type FakeBackend, REGION } from './fake-backend.js';
+
+const AWS = '/usr/bin/aws';
+const available = existsSync(AWS);
+const required = process.env.THROTTLESCOPE_REQUIRE_TOOLS === '1';
+const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
+const THROTTLES = {
+  namespace: 'AWS/Lambda',
+  metricName: 'Throttles',
+  dimensions: [{ name: 'FunctionName', value: 'api' }],
+};
+
+let backend: FakeBackend;
+let endpoint: AwsEndpoint;
+let home: string;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function aws(...args: string[]): Promise<Run> {
+  const missing = join(home, 'does-not-exist');
+  return new Promise((resolve) => {
+    execFile(
+      AWS,
+      ['--endpoint-url', endpoint.url, '--output', 'json', ...args],
+      {
+        timeout: 60_000,
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: home,
+          AWS_ACCESS_KEY_ID: 'x',
+          AWS_SECRET_ACCESS_KEY: 'x',
+          AWS_DEFAULT_REGION: REGION,
+          AWS_EC2_METADATA_DISABLED: 'true',
+          AWS_CONFIG_FILE: missing,
+          AWS_SHARED_CREDENTIALS_FILE: missing,
+          AWS_PAGER: '',
+          // Fail fast: the CLI retries throttling errors by default.
+          AWS_MAX_ATTEMPTS: '1',
+        },
+      },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+  });
+}
+
+function ok(run: Run): string {
+  if (run.code !== 0) throw new Error(`aws exited ${run.code}: ${run.stderr}`);
+  return run.stdout;
+}
+
+describe('aws CLI presence', () => {
+  it('is installed at /usr/bin/aws when THROTTLESCOPE_REQUIRE_TOOLS=1', () => {
+    if (required) expect(available, `${AWS} is missing (apt-get install awscli)`).toBe(true);
+  });
+});
+
+describe.runIf(available)('aws CLI against the lab endpoint', { timeout: 60_000 }, () => {
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), 'throttlescope-awscli-'));
+    backend = createFakeBackend();
+    backend.addFunction('api');
+    backend.addFunction('web');
+    backend.addFunction('noisy');
+    backend.addObject(
+      'alb-logs',
+      'AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2024/05/01/a_b:c.log.gz',
+      'log a\n',
+    );
+    backend.addObject(
+      'alb-logs',
+      'AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2024/05/01/d_e:f.log.gz',
+      'log d\n',
+    );
+    backend.addObject('alb-logs', 'other/x.txt', 'x');
+    for (let m = 0; m < 5; m++) backend.addDatapoint(THROTTLES, T0 + m * 60_000, m + 1);
+    endpoint = await startAwsEndpoint(backend, { port: 0 });
+  });
+
+  afterAll(async () => {
+    await endpoint?.close();
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  it('lambda list-functions (paginating)', async () => {
+    const out = JSON.parse(ok(await aws('lambda', 'list-functions', '--page-size', '2'))) as {
+      Functions: { FunctionName: string }[];
+    };
+    expect(out.Functions.map((f) => f.FunctionName)).toEqual(['api', 'noisy', 'web']);
+  });
+
+  it('lambda get-account-settings', async () => {
+    const out = JSON.parse(ok(await aws('lambda', 'get-account-settings'))) as {
+      AccountLimit: { ConcurrentExecutions: number };
+      AccountUsage: { FunctionCount: number };
+    };
+    expect(out.AccountLimit.ConcurrentExecutions).toBe(50);
+    expect(out.AccountUsage.FunctionCount).toBe(3);
+  });
+
+  it('lambda put-function-concurrency: accepted, then refused as AWS refuses it', async () => {
+    const out = JSON.parse(
+      ok(
+        await aws(
+          'lambda',
+          'put-function-concurrency',
+          '--function-name',
+          'api',
+          '--reserved-concurrent-executions',
+          '5',
+        ),
+      ),
+    ) as { ReservedConcurrentExecutions: number };
+    expect(out.ReservedConcurrentExecutions).toBe(5);
+    expect(backend.pool.reservedOf('api')).toBe(5);
+    const refused = await aws(
+      'lambda',
+      'put-function-concurrency',
+      '--function-name',
+      'web',
+      '--reserved-concurrent-executions',
+      '36',
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('InvalidParameterValueException');
+    expect(refused.stderr).toContain('below its minimum value of [10]');
+    expect(backend.pool.reservedOf('web')).toBeUndefined();
+  });
+
+  it('s3api list-objects-v2 --prefix', async () => {
+    const out = JSON.parse(
+      ok(await aws('s3api', 'list-objects-v2', '--bucket', 'alb-logs', '--prefix', 'AWSLogs/123456789012/')),
+    ) as { Contents: { Key: string; Size: number }[] };
+    expect(out.Contents.map((c) => c.Key)).toEqual([
+      'AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2024/05/01/a_b:c.log.gz',
+      'AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2024/05/01/d_e:f.log.gz',
+    ]);
+  });
+
+  it('s3 cp s3://bucket/key -', async () => {
+    const out = ok(
+      await aws(
+        's3',
+        'cp',
+        's3://alb-logs/AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2024/05/01/d_e:f.log.gz',
+        '-',
+      ),
+    );
+    expect(out).toBe('log d\n');
+  });
+
+  it('cloudwatch get-metric-data (AWS Query protocol)', async () => {
+    const queries = JSON.stringify([
+      {
+        Id: 't',
+        MetricStat: {
+          Metric: {
+            Namespace: 'AWS/Lambda',
+            MetricName: 'Throttles',
+            Dimensions: [{ Name: 'FunctionName', Value: 'api' }],
+          },
+          Period: 60,
+          Stat: 'Sum',
+        },
+      },
+    ]);
+    const out = JSON.parse(
+      ok(
+        await aws(
+          'cloudwatch',
+          'get-metric-data',
+          '--metric-data-queries',
+          queries,
+          '--start-time',
+          new Date(T0).toISOString(),
+          '--end-time',
+          new Date(T0 + 3_600_000).toISOString(),
+        ),
+      ),
+    ) as { MetricDataResults: { Id: string; Values: number[]; Timestamps: string[]; StatusCode: string }[] };
+    const r = out.MetricDataResults[0]!;
+    expect(r.Id).toBe('t');
+    expect(r.StatusCode).toBe('Complete');
+    expect(r.Values).toEqual([5, 4, 3, 2, 1]);
+    expect(Date.parse(r.Timestamps[0]!)).toBe(T0 + 4 * 60_000);
+  });
+
+  it('cloudwatch list-metrics', async () => {
+    const out = JSON.parse(ok(await aws('cloudwatch', 'list-metrics', '--namespace', 'AWS/Lambda'))) as {
+      Metrics: { MetricName: string; Dimensions: { Name: string; Value: string }[] }[];
+    };
+    expect(out.Metrics).toEqual([
+      {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Throttles',
+        Dimensions: [{ Name: 'FunctionName', Value: 'api' }],
+      },
+    ]);
+  });
+});
