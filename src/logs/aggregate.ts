@@ -77,6 +77,19 @@ export interface LogSummary {
   series: MinuteBucket[];
 }
 
+export interface AggregatorState {
+  requests: number;
+  firstMs: number;
+  lastMs: number;
+  firstText: string | null;
+  lastText: string | null;
+  byElbStatus: Record<string, number>;
+  byErrorReason: Record<string, number>;
+  byTargetGroup: [string, { requests: number; byErrorReason: Record<string, number> }][];
+  minutes: [number, Omit<MinuteBucket, 'minute'>][];
+  failingPaths: PathCount[];
+}
+
 const inc = (m: Record<string, number>, k: string, by = 1) => {
   m[k] = (m[k] ?? 0) + by;
 };
@@ -149,6 +162,77 @@ export class LogAggregator {
       }
     }
     return true;
+  }
+
+  /** Plain, structured-clone-able state, for aggregating in worker threads and merging. */
+  state(): AggregatorState {
+    return {
+      requests: this.requests,
+      firstMs: this.firstMs,
+      lastMs: this.lastMs,
+      firstText: this.firstText,
+      lastText: this.lastText,
+      byElbStatus: this.byElbStatus,
+      byErrorReason: this.byErrorReason,
+      byTargetGroup: [...this.byTargetGroup.entries()],
+      minutes: [...this.minutes.entries()],
+      failingPaths: [...this.failingPaths.values()],
+    };
+  }
+
+  /** Adds another aggregator's counts (same filter) to this one. */
+  merge(o: AggregatorState): void {
+    this.requests += o.requests;
+    if (o.firstMs < this.firstMs) {
+      this.firstMs = o.firstMs;
+      this.firstText = o.firstText;
+    }
+    if (o.lastMs > this.lastMs) {
+      this.lastMs = o.lastMs;
+      this.lastText = o.lastText;
+    }
+    const add = (into: Record<string, number>, from: Record<string, number>) => {
+      for (const [k, v] of Object.entries(from)) inc(into, k, v);
+    };
+    add(this.byElbStatus, o.byElbStatus);
+    add(this.byErrorReason, o.byErrorReason);
+    for (const [k, v] of o.byTargetGroup) {
+      const tg = this.byTargetGroup.get(k);
+      if (!tg) this.byTargetGroup.set(k, { requests: v.requests, byErrorReason: { ...v.byErrorReason } });
+      else {
+        tg.requests += v.requests;
+        add(tg.byErrorReason, v.byErrorReason);
+      }
+    }
+    for (const [k, v] of o.minutes) {
+      const m = this.minutes.get(k);
+      if (!m)
+        this.minutes.set(k, {
+          requests: v.requests,
+          byElbStatus: { ...v.byElbStatus },
+          byErrorReason: { ...v.byErrorReason },
+          fiveXx: { ...v.fiveXx },
+        });
+      else {
+        m.requests += v.requests;
+        add(m.byElbStatus, v.byElbStatus);
+        add(m.byErrorReason, v.byErrorReason);
+        add(m.fiveXx, v.fiveXx);
+      }
+    }
+    for (const p of o.failingPaths) {
+      const q = this.failingPaths.get(p.path);
+      if (q) {
+        q.failures += p.failures;
+        add(q.byErrorReason, p.byErrorReason);
+      } else if (this.failingPaths.size < LogAggregator.MAX_PATHS) {
+        this.failingPaths.set(p.path, {
+          path: p.path,
+          failures: p.failures,
+          byErrorReason: { ...p.byErrorReason },
+        });
+      }
+    }
   }
 
   summary(read: { lines: number; malformed: number; files: number }, topPaths = 10): LogSummary {

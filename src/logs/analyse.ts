@@ -1,9 +1,11 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, statSync, type WriteStream } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { ExitCode, ThrottlescopeError } from '../common/errors.js';
 import { LogAggregator, type LogFilter, type LogSummary } from './aggregate.js';
 import type { AlbParseError } from './parse-line.js';
 import type { AlbLogRecord } from './record.js';
-import { type ReadOptions, type ReadStats, readAlbLogs, type SourceError } from './sources.js';
+import { listLocal, type ReadOptions, type ReadStats, readAlbLogs, type SourceError } from './sources.js';
 
 export interface AnalyseOptions extends ReadOptions {
   filter?: LogFilter | undefined;
@@ -13,6 +15,10 @@ export interface AnalyseOptions extends ReadOptions {
   maxExamples?: number | undefined;
   /** Also hand each matching record to the caller (diagnose joins them to probe failures). */
   onRecord?: ((record: AlbLogRecord) => void) | undefined;
+  /** Worker threads for local files (default: one per core, up to 4); 1 = read in this thread. */
+  workers?: number | undefined;
+  /** Below this many bytes on disk, threads cost more than they save (default 8 MiB). */
+  parallelMinBytes?: number | undefined;
 }
 
 export interface MalformedExample {

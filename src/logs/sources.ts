@@ -207,7 +207,8 @@ function sourceError(source: string, error: unknown): SourceError {
   return { source, message: `${source}: ${why}` };
 }
 
-async function listLocal(path: string, options: ReadOptions, stats: ReadStats): Promise<string[]> {
+/** Files under a path (itself when it is a file), skipping AWS-named files outside the window. */
+export async function listLocal(path: string, options: ReadOptions, stats: ReadStats): Promise<string[]> {
   const info = await stat(path);
   if (!info.isDirectory()) return [path];
   const entries = await readdir(path, { recursive: true, withFileTypes: true });

@@ -152,3 +152,41 @@ describe('AWS key layout', () => {
     expect(s3ListPrefixes('some/prefix', 0, 1)).toEqual(['some/prefix']);
   });
 });
+
+describe('parallel scan', () => {
+  it('worker threads produce exactly the single-thread summary', async () => {
+    const dir = await tmp();
+    for (let f = 0; f < 5; f++) {
+      const lines = Array.from({ length: 400 }, (_, i) =>
+        lambdaLine(T0 + (f * 400 + i) * 997, {
+          reason: i % 7 === 0 ? 'LambdaThrottling' : null,
+          tg: i % 3 === 0 ? TG_WEB : undefined,
+          path: `/p${i % 5}`,
+        }),
+      );
+      if (f === 2) lines.splice(10, 0, 'broken line');
+      await writeFile(
+        join(dir, `f${f}.log${f % 2 ? '.gz' : ''}`),
+        f % 2 ? gzipSync(lines.join('\n')) : lines.join('\n'),
+      );
+    }
+    const single = await analyseAlbLogs([dir], { workers: 1 });
+    const parallel = await analyseAlbLogs([dir], { workers: 3, parallelMinBytes: 0 });
+    expect(parallel.summary).toEqual(single.summary);
+    expect(parallel.summary.lines).toBe(2000);
+    expect(parallel.summary.malformed).toBe(1);
+    expect(parallel.malformedExamples[0]?.message).toMatch(/f2\.log:11: field/);
+    const windowed = await analyseAlbLogs([dir], {
+      workers: 2,
+      parallelMinBytes: 0,
+      sinceMs: T0 + 500_000,
+      filter: { reasons: new Set(['LambdaThrottling']) },
+    });
+    const windowedSingle = await analyseAlbLogs([dir], {
+      workers: 1,
+      sinceMs: T0 + 500_000,
+      filter: { reasons: new Set(['LambdaThrottling']) },
+    });
+    expect(windowed.summary).toEqual(windowedSingle.summary);
+  });
+});
