@@ -15,7 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   },
   metrics: {
     summary: 'read Lambda/ALB CloudWatch metrics; name the noisy neighbour',
-    load: () => loadCommand('metrics'),
+    load: () => import('./commands/metrics.js'),
   },
   diagnose: {
     summary: 'join probe, logs and metrics into a root cause',
