@@ -1,10 +1,35 @@
+/**
+ * CloudWatch metrics for Lambda and the ALB in front of it, and the noisy-neighbour ranking.
+ * `MetricsReport` is the `metrics --json` document (docs/metrics.md): diagnose, fix and plan read it.
+ */
 export {
   type AlbMetrics,
+  type CollectClients,
   type CollectOptions,
   collectMetrics,
+  collectMetricsWithConnection,
   type FunctionMetrics,
   GetMetricDataLimits,
   getMetricSeries,
+  type MetricDataCall,
+  type MetricQuery,
   type MetricsReport,
+  planMetricDataCalls,
+  validPeriod,
 } from './collect.js';
-export { type NoisyNeighbourRanking, type RankedFunction, rankNoisyNeighbours } from './rank.js';
+export {
+  type NoisyNeighbourRanking,
+  POOL_FULL_FRACTION,
+  type RankedFunction,
+  type RankInput,
+  rankNoisyNeighbours,
+} from './rank.js';
+export {
+  alignDown,
+  alignUp,
+  emptySeries,
+  seriesMap,
+  seriesMax,
+  seriesSum,
+  type TimeSeries,
+} from './series.js';
