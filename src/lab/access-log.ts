@@ -1,0 +1,160 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzip as gzipCb } from 'node:zlib';
+import type { Clock } from '../common/clock.js';
+import { formatAlbLine } from '../logs/format-line.js';
+import type { AlbLogRecord } from '../logs/record.js';
+import type { LabObjectStore } from './backend.js';
+import { randomChunk } from './random.js';
+
+const gzip = promisify(gzipCb);
+
+/**
+ * ALB access-log delivery, as AWS does it: entries collected per delivery interval (5 minutes on
+ * AWS; configurable), written as one gzip file per interval and load balancer node, under
+ * `bucket[/prefix]/AWSLogs/<account>/elasticloadbalancing/<region>/yyyy/mm/dd/
+ * <account>_elasticloadbalancing_<region>_app.<lb-name>.<lb-id>_<end YYYYMMDDTHHMMZ>_<node ip>_<random>.log.gz`.
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html
+ * Intervals are aligned to the epoch on the lab clock and named by their end time; a flush on
+ * shutdown delivers the current interval early under its end time. Nothing is dropped: every
+ * line written lands in exactly one file.
+ */
+export interface AccessLogOptions {
+  store: LabObjectStore;
+  bucket: string;
+  prefix: string;
+  accountId: string;
+  region: string;
+  lbName: string;
+  lbId: string;
+  nodeIp: string;
+  /** Delivery interval, lab ms. */
+  intervalMs: number;
+  clock: Clock;
+  /** Also write each file to `<dataDir>/<key>`. */
+  dataDir?: string | undefined;
+}
+
+/** The key regex of AWS's layout (tests and readers use it). */
+export const ACCESS_LOG_KEY =
+  /^(?:(.+)\/)?AWSLogs\/(\d{12})\/elasticloadbalancing\/([a-z0-9-]+)\/(\d{4})\/(\d{2})\/(\d{2})\/\2_elasticloadbalancing_\3_app\.([A-Za-z0-9-]+)\.([0-9a-f]{16})_(\d{8}T\d{4}Z)_(\d{1,3}(?:\.\d{1,3}){3})_([a-z0-9]{8})\.log\.gz$/;
+
+const ALNUM = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+function randomSuffix(): string {
+  const bytes = randomChunk(8);
+  let s = '';
+  for (const b of bytes) s += ALNUM[b % ALNUM.length];
+  return s;
+}
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+export function accessLogKey(o: {
+  prefix: string;
+  accountId: string;
+  region: string;
+  lbName: string;
+  lbId: string;
+  nodeIp: string;
+  endMs: number;
+  random?: string;
+}): string {
+  const d = new Date(o.endMs);
+  const y = d.getUTCFullYear();
+  const mo = pad(d.getUTCMonth() + 1);
+  const da = pad(d.getUTCDate());
+  const stamp = `${y}${mo}${da}T${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}Z`;
+  const prefix = o.prefix.replace(/^\/+|\/+$/g, '');
+  const file = `${o.accountId}_elasticloadbalancing_${o.region}_app.${o.lbName}.${o.lbId}_${stamp}_${o.nodeIp}_${o.random ?? randomSuffix()}.log.gz`;
+  return `${prefix ? `${prefix}/` : ''}AWSLogs/${o.accountId}/elasticloadbalancing/${o.region}/${y}/${mo}/${da}/${file}`;
+}
+
+export interface AccessLogStatus {
+  linesWritten: number;
+  linesDelivered: number;
+  filesDelivered: number;
+  pendingLines: number;
+  keys: string[];
+}
+
+export class AccessLogWriter {
+  private readonly pending = new Map<number, string[]>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private linesWritten = 0;
+  private linesDelivered = 0;
+  private readonly keys: string[] = [];
+  private errors: unknown[] = [];
+
+  constructor(private readonly o: AccessLogOptions) {}
+
+  /** Queues one entry for the interval that contains its `time`. */
+  write(record: AlbLogRecord): void {
+    this.writeLine(formatAlbLine(record), record.timeMs);
+  }
+
+  writeLine(line: string, timeMs: number): void {
+    const end = (Math.floor(timeMs / this.o.intervalMs) + 1) * this.o.intervalMs;
+    let lines = this.pending.get(end);
+    if (!lines) {
+      lines = [];
+      this.pending.set(end, lines);
+    }
+    lines.push(line);
+    this.linesWritten++;
+  }
+
+  /** Delivers every interval that has ended by now on the lab clock. */
+  tick(): void {
+    const now = this.o.clock.now();
+    for (const end of [...this.pending.keys()].sort((a, b) => a - b)) {
+      if (end <= now) this.deliver(end);
+    }
+  }
+
+  private deliver(end: number): void {
+    const lines = this.pending.get(end);
+    this.pending.delete(end);
+    if (!lines || lines.length === 0) return;
+    const key = accessLogKey({ ...this.o, endMs: end });
+    const p = (async () => {
+      const body = await gzip(Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
+      this.o.store.put(this.o.bucket, key, body, 'application/x-gzip');
+      this.keys.push(key);
+      this.linesDelivered += lines.length;
+      if (this.o.dataDir) {
+        const path = join(this.o.dataDir, this.o.bucket, key);
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, body);
+      }
+    })().catch((e) => {
+      this.errors.push(e);
+    });
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  /** Delivers everything pending, ended or not, and waits until it is stored. */
+  async flush(): Promise<void> {
+    for (const end of [...this.pending.keys()].sort((a, b) => a - b)) this.deliver(end);
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    if (this.errors.length > 0) {
+      const e = this.errors[0];
+      this.errors = [];
+      throw e;
+    }
+  }
+
+  status(): AccessLogStatus {
+    let pendingLines = 0;
+    for (const l of this.pending.values()) pendingLines += l.length;
+    return {
+      linesWritten: this.linesWritten,
+      linesDelivered: this.linesDelivered,
+      filesDelivered: this.keys.length,
+      pendingLines,
+      keys: [...this.keys],
+    };
+  }
+}

@@ -1,0 +1,328 @@
+/**
+ * @module lab
+ * A local ALB + Lambda platform that behaves like AWS where the 502 incident lives: one account
+ * concurrency pool shared by every function (the same ConcurrencyPool the planner simulates),
+ * an ALB with listener rules in front of some of them, background invokers behind others, and
+ * access logs and CloudWatch metrics in AWS's formats. `startLab` wires the parts; the AWS
+ * endpoint (./aws-api) serves `lab.backend`.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Pool } from 'undici';
+import { type Clock, scaledClock } from '../common/clock.js';
+import { LambdaLimits } from '../common/concurrency/aws-limits.js';
+import { ConcurrencyPool, type PoolSnapshot } from '../common/concurrency/pool.js';
+import { ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { type AccessLogStatus, AccessLogWriter } from './access-log.js';
+import { Router } from './alb/rules.js';
+import { type AlbCounters, AlbFront, type AlbTargetGroup } from './alb/server.js';
+import type { LabBackend } from './backend.js';
+import { type BackgroundDriver, type BackgroundStatus, startBackground } from './background.js';
+import { type LoadBalancerIds, loadBalancerIds, targetGroupIds } from './ids.js';
+import { AsyncEventQueue } from './lambda/async-queue.js';
+import { LambdaControl } from './lambda/control.js';
+import { LambdaRuntime } from './lambda/runtime.js';
+import { MemoryMetricsStore } from './metrics-store.js';
+import { MemoryObjectStore } from './object-store.js';
+import type { Scenario } from './scenario.js';
+import { LabTelemetry } from './telemetry.js';
+import { TrafficDriver, type TrafficStatus, trafficPool } from './traffic.js';
+
+export { ACCESS_LOG_KEY, accessLogKey } from './access-log.js';
+export type { LabBackend } from './backend.js';
+export { BUILTIN_SCENARIOS, builtinScenario } from './builtin.js';
+export {
+  loadScenarioFile,
+  parseScenario,
+  type Scenario,
+  type ScenarioInput,
+  scenarioJsonSchema,
+  validateScenario,
+} from './scenario.js';
+
+export interface StartLabOptions {
+  /** ALB listener port; 0 or undefined = any free port. */
+  albPort?: number;
+  /** Bind address; loopback unless told otherwise. */
+  host?: string;
+  /** The lab clock; default: wall clock running `scenario.timeScale` times faster from now. */
+  clock?: Clock;
+  /** Mirror access-log files (and a metrics dump on flush) here. */
+  dataDir?: string;
+  /** Pauses the scenario's own traffic and background sources (tests drive the lab themselves). */
+  sources?: boolean;
+}
+
+export interface FunctionStatus {
+  name: string;
+  reserved: number | undefined;
+  inFlight: number;
+  invocations: number;
+  errors: number;
+  throttles: number;
+  /** Worker threads alive (handler functions only). */
+  workers?: number | undefined;
+  coldStarts?: number | undefined;
+}
+
+export interface LabSnapshot {
+  /** Lab clock, epoch ms. */
+  labTimeMs: number;
+  /** Lab ms since start. */
+  elapsedMs: number;
+  pool: PoolSnapshot;
+  functions: FunctionStatus[];
+  alb: AlbCounters & { url: string; elb: string };
+  background: BackgroundStatus[];
+  traffic: TrafficStatus[];
+  accessLogs: Omit<AccessLogStatus, 'keys'>;
+}
+
+export interface Lab {
+  albUrl: string;
+  scenario: Scenario;
+  clock: Clock;
+  backend: LabBackend;
+  pool: ConcurrencyPool;
+  loadBalancer: LoadBalancerIds;
+  targetGroups: ReadonlyMap<string, AlbTargetGroup>;
+  metrics: MemoryMetricsStore;
+  objects: MemoryObjectStore;
+  snapshot(): LabSnapshot;
+  /** Delivers every pending access-log line and records a concurrency sample. */
+  flush(): Promise<void>;
+  /** Stops sources and the ALB (in-flight requests get a grace period), flushes, stops workers. */
+  close(): Promise<void>;
+}
+
+export async function startLab(scenario: Scenario, opts: StartLabOptions = {}): Promise<Lab> {
+  const timeScale = scenario.timeScale;
+  const clock = opts.clock ?? scaledClock(timeScale);
+  const origin = clock.now();
+  const { account, loadBalancer: lbSpec } = scenario;
+  const scaling =
+    account.scalingRate === false
+      ? undefined
+      : account.scalingRate === true
+        ? { increment: LambdaLimits.scalingIncrement, intervalMs: LambdaLimits.scalingIntervalMs }
+        : { increment: account.scalingRate.increment, intervalMs: account.scalingRate.interval };
+  const pool = new ConcurrencyPool(
+    { accountLimit: account.concurrencyLimit, unreservedMinimum: account.unreservedMinimum, scaling },
+    scenario.functions.map((f) => ({ name: f.name, reserved: f.reservedConcurrency })),
+  );
+
+  const lb = loadBalancerIds(account.region, account.id, lbSpec.name, lbSpec.id);
+  const metrics = new MemoryMetricsStore();
+  const objects = new MemoryObjectStore(() => clock.now());
+  objects.createBucket(lbSpec.accessLogs.bucket);
+  const telemetry = new LabTelemetry(metrics, lb.dimension);
+  const runtime = new LambdaRuntime({
+    functions: scenario.functions,
+    pool,
+    clock,
+    timeScale,
+    telemetry,
+    region: account.region,
+    accountId: account.id,
+  });
+  const asyncQueues = new Map<string, AsyncEventQueue>();
+  for (const f of scenario.functions) {
+    asyncQueues.set(
+      f.name,
+      new AsyncEventQueue(
+        f.name,
+        runtime,
+        clock,
+        telemetry,
+        f.async.maximumRetryAttempts,
+        f.async.maximumEventAge,
+      ),
+    );
+  }
+
+  const targetGroups = new Map<string, AlbTargetGroup>();
+  for (const tg of lbSpec.targetGroups) {
+    targetGroups.set(tg.name, {
+      ...targetGroupIds(account.region, account.id, tg.name),
+      function: tg.function,
+      multiValueHeaders: tg.multiValueHeaders,
+    });
+  }
+  const accessLog = new AccessLogWriter({
+    store: objects,
+    bucket: lbSpec.accessLogs.bucket,
+    prefix: lbSpec.accessLogs.prefix,
+    accountId: account.id,
+    region: account.region,
+    lbName: lb.name,
+    lbId: lb.id,
+    nodeIp: lbSpec.nodeIp,
+    intervalMs: lbSpec.accessLogs.interval,
+    clock,
+    dataDir: opts.dataDir,
+  });
+  const front = new AlbFront({
+    router: new Router(lbSpec.rules, lbSpec.defaultTargetGroup),
+    targetGroups,
+    runtime,
+    clock,
+    telemetry,
+    accessLog,
+    elb: lb.dimension,
+  });
+  const host = opts.host ?? '127.0.0.1';
+  let port: number;
+  try {
+    port = await front.listen(host, opts.albPort ?? 0);
+  } catch (error) {
+    await runtime.close(0);
+    throw new ThrottlescopeError(
+      'TS_LAB_LISTEN',
+      `lab: cannot listen on ${host}:${opts.albPort ?? 0} for the ALB: ${(error as Error).message}`,
+      { cause: error, exitCode: ExitCode.environment },
+    );
+  }
+  const albUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  // Concurrency sampled every lab second; log delivery checked often enough for its interval.
+  const sample = () => telemetry.concurrency(pool.snapshot(), runtime.takePeaks(), clock.now());
+  const sampler = setInterval(sample, Math.max(1, 1000 / timeScale));
+  const deliverer = setInterval(
+    () => accessLog.tick(),
+    Math.max(5, Math.min(1000, lbSpec.accessLogs.interval / timeScale / 4)),
+  );
+  sampler.unref();
+  deliverer.unref();
+
+  const background: BackgroundDriver[] = [];
+  const traffic: TrafficDriver[] = [];
+  let clients: Pool | undefined;
+  if (opts.sources !== false) {
+    for (const src of scenario.background) {
+      background.push(
+        startBackground(src, { runtime, asyncQueue: (f) => asyncQueues.get(f), clock, timeScale, origin }),
+      );
+    }
+    if (scenario.traffic.length > 0) {
+      clients = trafficPool(albUrl);
+      for (const t of scenario.traffic)
+        traffic.push(new TrafficDriver(t, clients, { clock, timeScale, origin }));
+    }
+  }
+
+  const lambda = new LambdaControl(
+    runtime,
+    pool,
+    asyncQueues,
+    account.region,
+    account.id,
+    lambdaTimestamp(Date.now()),
+  );
+  const backend: LabBackend = {
+    region: account.region,
+    accountId: account.id,
+    s3: objects,
+    cloudwatch: metrics,
+    lambda,
+  };
+
+  const snapshot = (): LabSnapshot => {
+    const p = pool.snapshot();
+    const now = clock.now();
+    const a = accessLog.status();
+    return {
+      labTimeMs: now,
+      elapsedMs: now - origin,
+      pool: p,
+      functions: p.functions.map((f) => {
+        const c = runtime.counters(f.name);
+        const w = runtime.workerPool(f.name);
+        return {
+          name: f.name,
+          reserved: f.reserved,
+          inFlight: f.inFlight,
+          invocations: c?.invocations ?? 0,
+          errors: c?.errors ?? 0,
+          throttles: c?.throttles ?? 0,
+          workers: w?.size,
+          coldStarts: w?.coldStarts,
+        };
+      }),
+      alb: { ...structuredClone(front.counters), url: albUrl, elb: lb.dimension },
+      background: background.map((b) => b.status()),
+      traffic: traffic.map((t) => t.status()),
+      accessLogs: {
+        linesWritten: a.linesWritten,
+        linesDelivered: a.linesDelivered,
+        filesDelivered: a.filesDelivered,
+        pendingLines: a.pendingLines,
+      },
+    };
+  };
+
+  const flush = async () => {
+    sample();
+    await accessLog.flush();
+    if (opts.dataDir) await dumpMetrics(metrics, opts.dataDir);
+  };
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      for (const b of background) b.stop();
+      for (const t of traffic) t.stop();
+      await front.close();
+      await clients?.destroy().catch(() => {});
+      // The ALB waited for its requests; background invocations still running are cut short.
+      await runtime.close(200);
+      clearInterval(sampler);
+      clearInterval(deliverer);
+      await flush();
+    })();
+    return closing;
+  };
+
+  return {
+    albUrl,
+    scenario,
+    clock,
+    backend,
+    pool,
+    loadBalancer: lb,
+    targetGroups,
+    metrics,
+    objects,
+    snapshot,
+    flush,
+    close,
+  };
+}
+
+/** Lambda's LastModified format: `2024-05-01T12:00:00.000+0000`. */
+function lambdaTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '+0000');
+}
+
+/** Writes every metric at 1-second resolution as JSON (`<dataDir>/cloudwatch-metrics.json`). */
+async function dumpMetrics(store: MemoryMetricsStore, dataDir: string): Promise<void> {
+  const out = store.list().map((id) => {
+    const q = (stat: 'Sum' | 'SampleCount' | 'Maximum' | 'Minimum') =>
+      store.query(id, stat, 1, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+    const sum = q('Sum');
+    const count = q('SampleCount').values;
+    const max = q('Maximum').values;
+    const min = q('Minimum').values;
+    return {
+      ...id,
+      datapoints: sum.timestampsMs.map((t, i) => ({
+        timestamp: new Date(t).toISOString(),
+        sum: sum.values[i],
+        sampleCount: count[i],
+        maximum: max[i],
+        minimum: min[i],
+      })),
+    };
+  });
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(join(dataDir, 'cloudwatch-metrics.json'), `${JSON.stringify(out)}\n`);
+}

@@ -1,0 +1,269 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { type InvokeContextData, Msg, type WorkerBoot, type WorkerToLab } from './protocol.js';
+import { WORKER_SOURCE } from './worker-source.js';
+
+/**
+ * Execution environments of one function that runs a real handler module: one worker thread per
+ * environment, one invocation per environment at a time, as Lambda runs them. A worker that
+ * crashes, exits, runs out of memory or times out is terminated and forgotten; the next
+ * invocation gets a fresh one (a cold start). Memory is capped with the function's memory size
+ * (`resourceLimits`), so a handler that allocates without bound kills only its own worker.
+ */
+
+export interface FunctionError {
+  errorType: string;
+  errorMessage: string;
+  trace?: string[] | undefined;
+}
+
+export type RunResult = { ok: true; payload: string } | { ok: false; error: FunctionError };
+
+export interface WorkerPoolOptions {
+  functionName: string;
+  /** Absolute path of the handler module. */
+  modulePath: string;
+  exportName: string;
+  memoryMb: number;
+  maxWorkers: number;
+  timeScale: number;
+  /** Wall-clock limit for importing the module (Lambda's init phase has 10 s). */
+  initTimeoutMs?: number;
+}
+
+/** Lambda's init phase limit. https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html */
+const INIT_TIMEOUT_MS = 10_000;
+
+let tsxApiUrl: string | undefined | null = null;
+function tsxApi(): string | undefined {
+  if (tsxApiUrl === null) {
+    try {
+      tsxApiUrl = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href;
+    } catch {
+      tsxApiUrl = undefined;
+    }
+  }
+  return tsxApiUrl;
+}
+
+class Environment {
+  readonly worker: Worker;
+  /** Resolves once the module is imported; rejects with the init error. */
+  readonly ready: Promise<void>;
+  dead = false;
+  private pending: { id: number; resolve: (r: RunResult) => void; timer: NodeJS.Timeout } | undefined;
+  private readyResolve!: () => void;
+  private readyReject!: (e: FunctionError) => void;
+  private nextId = 1;
+  private initTimer: NodeJS.Timeout | undefined;
+  private lastError: Error | undefined;
+
+  constructor(
+    private readonly opts: WorkerPoolOptions,
+    private readonly onDead: (env: Environment) => void,
+  ) {
+    const boot: WorkerBoot = {
+      url: pathToFileURL(opts.modulePath).href,
+      exportName: opts.exportName,
+      handlerName: `${opts.modulePath.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, '')}.${opts.exportName}`,
+      timeScale: opts.timeScale,
+      tsxApi: /\.(c|m)?tsx?$/.test(opts.modulePath) ? tsxApi() : undefined,
+    };
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.readyResolve = resolve;
+      this.readyReject = reject;
+    });
+    this.ready.catch(() => {});
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: boot,
+      stdout: true,
+      stderr: true,
+      resourceLimits: {
+        maxOldGenerationSizeMb: opts.memoryMb,
+        maxYoungGenerationSizeMb: Math.min(16, Math.max(1, Math.floor(opts.memoryMb / 8))),
+      },
+    });
+    // Handler console output is the function's log; the lab does not print it.
+    this.worker.stdout.resume();
+    this.worker.stderr.resume();
+    this.initTimer = setTimeout(() => {
+      this.readyReject({
+        errorType: 'Runtime.InitTimeout',
+        errorMessage: `Init timed out after ${((opts.initTimeoutMs ?? INIT_TIMEOUT_MS) / 1000).toFixed(2)} seconds`,
+      });
+      this.kill();
+    }, opts.initTimeoutMs ?? INIT_TIMEOUT_MS);
+    this.worker.on('message', (m: WorkerToLab) => this.onMessage(m));
+    this.worker.on('error', (e) => {
+      this.lastError = e;
+    });
+    this.worker.on('exit', (code) => this.onExit(code));
+  }
+
+  private onMessage(m: WorkerToLab): void {
+    switch (m.type) {
+      case Msg.ready:
+        clearTimeout(this.initTimer);
+        this.readyResolve();
+        return;
+      case Msg.initError:
+        clearTimeout(this.initTimer);
+        this.readyReject({ errorType: m.errorType, errorMessage: m.errorMessage });
+        this.kill();
+        return;
+      case Msg.result:
+        this.settle(m.id, { ok: true, payload: m.payload });
+        return;
+      case Msg.error:
+        this.settle(m.id, {
+          ok: false,
+          error: { errorType: m.errorType, errorMessage: m.errorMessage, trace: m.trace },
+        });
+        return;
+    }
+  }
+
+  private settle(id: number, result: RunResult): void {
+    const p = this.pending;
+    if (!p || p.id !== id) return;
+    this.pending = undefined;
+    clearTimeout(p.timer);
+    p.resolve(result);
+  }
+
+  private onExit(code: number): void {
+    clearTimeout(this.initTimer);
+    const wasDead = this.dead;
+    this.dead = true;
+    const e = this.lastError;
+    const oom = (e as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+    const error: FunctionError = oom
+      ? { errorType: 'Runtime.OutOfMemory', errorMessage: 'Runtime exited with error: signal: killed' }
+      : e
+        ? {
+            errorType: e.name && e.name !== 'Error' ? e.name : 'Runtime.ExitError',
+            errorMessage: `Runtime exited with error: ${e.message}`,
+          }
+        : { errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with error: exit status ${code}` };
+    this.readyReject(error);
+    const p = this.pending;
+    if (p) {
+      this.pending = undefined;
+      clearTimeout(p.timer);
+      p.resolve({ ok: false, error });
+    }
+    if (!wasDead) this.onDead(this);
+  }
+
+  /** Runs one invocation; the lab-time `timeoutMs` is enforced in wall time (÷ time scale). */
+  run(event: unknown, context: InvokeContextData, timeoutMs: number): Promise<RunResult> {
+    const wallTimeout = timeoutMs / this.opts.timeScale;
+    return new Promise<RunResult>((resolve) => {
+      const id = this.nextId++;
+      const timer = setTimeout(() => {
+        if (this.pending?.id !== id) return;
+        this.pending = undefined;
+        resolve({
+          ok: false,
+          error: {
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `${context.awsRequestId} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+          },
+        });
+        // Lambda stops the environment at its timeout; so do we.
+        this.kill();
+      }, wallTimeout);
+      this.pending = { id, resolve, timer };
+      try {
+        this.worker.postMessage({ type: Msg.invoke, id, event, context, deadline: Date.now() + wallTimeout });
+      } catch (e) {
+        this.settle(id, {
+          ok: false,
+          error: { errorType: 'Runtime.InvalidEvent', errorMessage: (e as Error).message },
+        });
+      }
+    });
+  }
+
+  kill(): void {
+    if (!this.dead) {
+      this.dead = true;
+      this.onDead(this);
+    }
+    void this.worker.terminate();
+  }
+}
+
+export class WorkerPool {
+  private readonly idle: Environment[] = [];
+  private readonly all = new Set<Environment>();
+  private readonly waiters: ((env: Environment) => void)[] = [];
+  private closed = false;
+  /** Environments started (cold starts), for the snapshot. */
+  coldStarts = 0;
+
+  constructor(private readonly opts: WorkerPoolOptions) {}
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  private spawn(): Environment {
+    const env = new Environment(this.opts, (dead) => this.forget(dead));
+    this.all.add(env);
+    this.coldStarts++;
+    return env;
+  }
+
+  private forget(env: Environment): void {
+    this.all.delete(env);
+    const i = this.idle.indexOf(env);
+    if (i >= 0) this.idle.splice(i, 1);
+    // Someone waiting for an environment gets a fresh one in its place.
+    const w = !this.closed && this.waiters.shift();
+    if (w) w(this.spawn());
+  }
+
+  private acquire(): Promise<Environment> {
+    if (this.closed) return Promise.reject(new Error('worker pool closed'));
+    const env = this.idle.pop();
+    if (env) return Promise.resolve(env);
+    if (this.all.size < this.opts.maxWorkers) return Promise.resolve(this.spawn());
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private release(env: Environment): void {
+    if (env.dead || this.closed) return;
+    const w = this.waiters.shift();
+    if (w) w(env);
+    else this.idle.push(env);
+  }
+
+  /** Runs one invocation in a free (or new) environment. Never rejects: failures are function errors. */
+  async invoke(event: unknown, context: InvokeContextData, timeoutMs: number): Promise<RunResult> {
+    let env: Environment;
+    try {
+      env = await this.acquire();
+    } catch (e) {
+      return { ok: false, error: { errorType: 'Runtime.Unavailable', errorMessage: (e as Error).message } };
+    }
+    try {
+      await env.ready;
+    } catch (error) {
+      return { ok: false, error: error as FunctionError };
+    }
+    const result = await env.run(event, context, timeoutMs);
+    this.release(env);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const envs = [...this.all];
+    this.all.clear();
+    this.idle.length = 0;
+    await Promise.all(envs.map((e) => e.worker.terminate().catch(() => 0)));
+  }
+}

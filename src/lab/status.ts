@@ -1,0 +1,72 @@
+import type { LabSnapshot } from './index.js';
+
+/**
+ * Text renderings of a lab snapshot for the CLI: they return strings and never print.
+ */
+
+function pct(n: number, d: number): string {
+  return d > 0 ? `${((100 * n) / d).toFixed(1)}%` : '-';
+}
+
+function labDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
+}
+
+const sumReason = (s: LabSnapshot, reason: string) => s.alb.byErrorReason[reason] ?? 0;
+const sum5xx = (s: LabSnapshot) =>
+  Object.entries(s.alb.byElbStatus)
+    .filter(([k]) => k.startsWith('5'))
+    .reduce((n, [, v]) => n + v, 0);
+
+/**
+ * One status line: lab time, per-function concurrency (in flight / reserved) and throttles, the
+ * pool, and the ALB's 502 rate overall and since `prev`.
+ */
+export function renderStatusLine(cur: LabSnapshot, prev?: LabSnapshot): string {
+  const fns = cur.functions.map((f) => {
+    const p = prev?.functions.find((x) => x.name === f.name);
+    const dt = f.throttles - (p?.throttles ?? 0);
+    const cap = f.reserved === undefined ? '' : `/${f.reserved}r`;
+    return `${f.name} ${f.inFlight}${cap}${f.throttles > 0 ? ` thr ${f.throttles}${prev && dt > 0 ? `(+${dt})` : ''}` : ''}`;
+  });
+  const req = cur.alb.requests;
+  const t502 = cur.alb.byElbStatus['502'] ?? 0;
+  let recent = '';
+  if (prev) {
+    const dr = req - prev.alb.requests;
+    const d502 = t502 - (prev.alb.byElbStatus['502'] ?? 0);
+    recent = ` (now ${pct(d502, dr)})`;
+  }
+  return `lab ${labDuration(cur.elapsedMs)} | pool ${cur.pool.concurrentExecutions}/${cur.pool.accountLimit} | ${fns.join(' | ')} | ALB ${req} req, 502 ${pct(t502, req)}${recent}`;
+}
+
+/** The summary printed on shutdown. */
+export function renderSummary(s: LabSnapshot): string {
+  const lines: string[] = [];
+  const req = s.alb.requests;
+  lines.push(`Ran ${labDuration(s.elapsedMs)} of lab time.`);
+  lines.push(
+    `ALB: ${req} requests; 5xx ${sum5xx(s)} (${pct(sum5xx(s), req)}); 502 LambdaThrottling ${sumReason(s, 'LambdaThrottling')} (${pct(sumReason(s, 'LambdaThrottling'), req)})`,
+  );
+  const reasons = Object.entries(s.alb.byErrorReason).sort((a, b) => b[1] - a[1]);
+  if (reasons.length > 0) lines.push(`  error_reason: ${reasons.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  lines.push('Lambda:');
+  for (const f of s.functions) {
+    lines.push(
+      `  ${f.name.padEnd(20)} invocations ${f.invocations}, errors ${f.errors}, throttles ${f.throttles}${f.reserved === undefined ? '' : `, reserved ${f.reserved}`}`,
+    );
+  }
+  for (const b of s.background) {
+    lines.push(
+      `Background ${b.name} (${b.kind} -> ${b.function}): ${b.arrived} arrived, backlog ${b.backlog}`,
+    );
+  }
+  lines.push(
+    `Access logs: ${s.accessLogs.linesDelivered} entries in ${s.accessLogs.filesDelivered} file(s)${s.accessLogs.pendingLines > 0 ? `, ${s.accessLogs.pendingLines} pending` : ''}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
