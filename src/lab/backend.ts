@@ -40,7 +40,11 @@ export type MetricStat = 'Sum' | 'Average' | 'Maximum' | 'Minimum' | 'SampleCoun
 /** CloudWatch-style metric storage: raw datapoints aggregated on query. */
 export interface LabMetricsStore {
   /** Metrics that have at least one datapoint, optionally filtered (dimensions must all match). */
-  list(filter?: { namespace?: string; metricName?: string; dimensions?: { name: string; value?: string }[] }): MetricId[];
+  list(filter?: {
+    namespace?: string;
+    metricName?: string;
+    dimensions?: { name: string; value?: string }[];
+  }): MetricId[];
   /**
    * Datapoints of one metric (dimensions must match exactly, as CloudWatch does), aggregated
    * over `periodSec` buckets aligned to the epoch, in [startMs, endMs), oldest first; buckets
@@ -81,14 +85,22 @@ export interface LabInvokeResult {
 export interface LabLambdaControl {
   listFunctions(): LabFunctionInfo[];
   getFunction(name: string): LabFunctionInfo | undefined;
-  account(): { concurrentExecutionsLimit: number; unreservedConcurrentExecutions: number; functionCount: number };
+  account(): {
+    concurrentExecutionsLimit: number;
+    unreservedConcurrentExecutions: number;
+    functionCount: number;
+  };
   /**
    * Sets reserved concurrency, effective immediately on live traffic. Throws a `PoolConfigError`
    * (src/common/concurrency/pool.ts) carrying AWS's message and `awsCode` when AWS would refuse.
    */
   putReserved(name: string, reserved: number): void;
   deleteReserved(name: string): void;
-  invoke(name: string, payload: Buffer, invocationType: 'RequestResponse' | 'Event' | 'DryRun'): Promise<LabInvokeResult>;
+  invoke(
+    name: string,
+    payload: Buffer,
+    invocationType: 'RequestResponse' | 'Event' | 'DryRun',
+  ): Promise<LabInvokeResult>;
 }
 
 export interface LabBackend {

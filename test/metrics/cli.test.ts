@@ -88,7 +88,9 @@ describe.skipIf(!existsSync(SERVER))('throttlescope metrics', () => {
     expect(text).toMatch(/peak concurrency\s+46 \(92% of the limit\) at 10:04/);
     expect(text).toMatch(/throttled periods\s+3 \(pool full in 3\), 90 throttles/);
     expect(text).toContain('  ALB app/shop/1: 90 ELB 502 (0 ELB 5xx) of 1,500 requests\n');
-    expect(text).toContain('    targetgroup/api/2: 1,500 requests, 0 LambdaUserError, 0 LambdaInternalError\n');
+    expect(text).toContain(
+      '    targetgroup/api/2: 1,500 requests, 0 LambdaUserError, 0 LambdaInternalError\n',
+    );
     expect(text).toMatch(/reports-worker\s+93%\s+43\s+none\s+0\s+noisy neighbour/);
     expect(text).toMatch(/web\s+\d+%\s+0\s+5\s+0/);
     expect(text.trimEnd().split('\n').at(-1)).toMatch(
