@@ -1,0 +1,51 @@
+/**
+ * One probed request as recorded: a line of requests.jsonl, the input of the summary, and what
+ * `probe report` reads back. Times are epoch milliseconds rounded to the microsecond, so the live
+ * summary and the one rebuilt from disk see exactly the same numbers.
+ */
+import type { ErrorClass, Origin } from './classify.js';
+
+export interface ProbeRecord {
+  /** 1-based, unique in the run, in intended-send order: the key to find a request again. */
+  seq: number;
+  /** Index of the URL in the run's URL list. */
+  urlIndex: number;
+  /** 1-based sequence number within this URL. */
+  urlSeq: number;
+  /** The URL as requested (signature-like query values redacted unless --no-redact). */
+  url: string;
+  /** When the request should have been sent (open model: the schedule; closed loop: = sent). */
+  intended: number;
+  /** When it was handed to the HTTP client. */
+  sent: number;
+  /** `sent` as ISO-8601 UTC, for humans and for matching ALB log times. */
+  at: string;
+  /** From intended send time to the end of the response (or the error): the user's wait. */
+  latencyMs: number;
+  /** From actual send to the end of the response (or the error): the server's (and socket's) time. */
+  serviceMs: number;
+  /** HTTP status, or null for a transport error. */
+  status: number | null;
+  /** Response body bytes received. */
+  bytes: number;
+  /** The full X-Amzn-Trace-Id value sent ("Root=1-xxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx"). */
+  traceId: string;
+  /** True when the status is within --expect and no transport error happened. */
+  ok: boolean;
+  /** Transport error class, or null. */
+  error: ErrorClass | null;
+  /** Low-level error code (ECONNRESET, UND_ERR_HEADERS_TIMEOUT, ...), when there was one. */
+  errorCode?: string;
+  /** Which hop produced the failure (failures only), else null. */
+  origin: Origin | null;
+}
+
+/** Milliseconds rounded to 3 decimals (microseconds). */
+export function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/** Epoch milliseconds from the monotonic clock (performance.now), at microsecond resolution. */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
