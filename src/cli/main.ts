@@ -6,9 +6,9 @@ import type { CliContext, Command } from './context.js';
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   demo: {
     summary: 'replay the 502 incident end to end on the embedded lab',
-    load: () => loadCommand('demo'),
+    load: () => import('./commands/demo.js'),
   },
-  probe: { summary: 'soak/stress a URL and record every failure', load: () => loadCommand('probe') },
+  probe: { summary: 'soak/stress a URL and record every failure', load: () => import('./commands/probe.js') },
   logs: {
     summary: 'analyse ALB access logs (files, dirs, .gz, s3://)',
     load: () => import('./commands/logs.js'),
@@ -19,15 +19,18 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   },
   diagnose: {
     summary: 'join probe, logs and metrics into a root cause',
-    load: () => loadCommand('diagnose'),
+    load: () => import('./commands/diagnose.js'),
   },
-  fix: { summary: 'recommend (and with --apply, set) reserved concurrency', load: () => loadCommand('fix') },
+  fix: {
+    summary: 'recommend (and with --apply, set) reserved concurrency',
+    load: () => import('./commands/fix.js'),
+  },
   verify: {
     summary: 'compare failure rates before/after with a statistical test',
-    load: () => loadCommand('verify'),
+    load: () => import('./commands/verify.js'),
   },
   plan: { summary: 'queueing model: Erlang B, simulation, recommendations', load: () => loadCommand('plan') },
-  lab: { summary: 'run a local ALB + Lambda platform that behaves like AWS', load: () => loadCommand('lab') },
+  lab: { summary: 'run a local ALB + Lambda platform that behaves like AWS', load: () => import('./commands/lab.js') },
 };
 
 async function loadCommand(name: string): Promise<{ command: Command }> {

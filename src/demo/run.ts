@@ -1,0 +1,228 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { buildReportModel } from '../diagnose/report-model.js';
+import type { RootCauseCode } from '../diagnose/rules.js';
+import { runDiagnosis } from '../diagnose/run.js';
+import { applyChanges } from '../fix/apply.js';
+import { recommendFix } from '../fix/recommend.js';
+import { startAwsEndpoint } from '../lab/aws-api/server.js';
+import { builtinScenario } from '../lab/builtin.js';
+import { startLab } from '../lab/index.js';
+import { type ProbeProgress, type ProbeResult, runProbe } from '../probe/runner.js';
+import { renderHtmlReport } from '../report/html.js';
+import { compareFailureRates } from '../verify/compare.js';
+
+export interface DemoOptions {
+  /** Wall-clock seconds of each probe phase (before and after the fix). */
+  probeSeconds?: number | undefined;
+  /** Requests per second per URL. */
+  rate?: number | undefined;
+  /** Where the probe runs, rollback file and report go (default: a new temp directory). */
+  outDir?: string | undefined;
+  signal?: AbortSignal | undefined;
+  /** Narration, one line per step. */
+  onStep?: ((line: string) => void) | undefined;
+  onProgress?: ((phase: 'before' | 'after', progress: ProbeProgress) => void) | undefined;
+}
+
+/** The public `demo --json` document (docs/demo.md). */
+export interface DemoResult {
+  before: { failureRate: number; total: number; failures: number; episodes: number };
+  diagnosis: {
+    rootCause: RootCauseCode;
+    culprit: string | null;
+    victims: string[];
+    confidence: number;
+    headline: string;
+  };
+  fix: { function: string; reservedConcurrency: number; rollbackFile: string | null };
+  after: { failureRate: number; total: number; failures: number; episodes: number };
+  verdict: { improved: boolean; pValue: number; test: string; sentence: string };
+  report: string;
+  outDir: string;
+  wallSeconds: number;
+}
+
+const episodesOf = (r: ProbeResult) =>
+  r.summary.urls.reduce((n, u) => n + u.episodes.length + u.episodesOmitted, 0);
+
+/**
+ * The incident, end to end, on the embedded lab: start the noisy-neighbour account, probe two
+ * endpoints behind the ALB, diagnose through the lab's AWS endpoint (S3 logs, CloudWatch
+ * metrics, the same code as against AWS), apply the recommended reserved concurrency through the
+ * Lambda API, probe again, and test the difference. Loopback only; every phase is bounded.
+ */
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
+  const started = performance.now();
+  const say = options.onStep ?? (() => undefined);
+  const probeMs = Math.round((options.probeSeconds ?? 15) * 1000);
+  const rate = options.rate ?? 10;
+  const outDir = options.outDir ?? (await mkdtemp(join(tmpdir(), 'throttlescope-demo-')));
+  await mkdir(outDir, { recursive: true });
+  const scenario = builtinScenario('noisy-neighbour');
+  if (!scenario)
+    throw new ThrottlescopeError('TS_INTERNAL', 'the built-in noisy-neighbour scenario is missing');
+  const lab = await startLab(scenario, { albPort: 0 });
+  const endpoint = await startAwsEndpoint(lab.backend, { port: 0 });
+  try {
+    const region = scenario.account.region;
+    const accountId = scenario.account.id;
+    const scale = scenario.timeScale;
+    const wallRef = Date.now();
+    const labRef = lab.clock.now();
+    const labOf = (wall: number) => labRef + (wall - wallRef) * scale;
+    say(
+      `1. Lab up: ALB ${lab.albUrl}, AWS endpoint ${endpoint.url} (account limit ${scenario.account.concurrencyLimit}, time x${scale}).`,
+    );
+    say(
+      `   reports-worker, fed by a queue, is taking the shared concurrency pool; api and web sit behind the ALB.`,
+    );
+    // Let the runaway reach its steady state before measuring, as in the incident.
+    await sleep(2500, undefined, { signal: options.signal }).catch(() => undefined);
+
+    const urls = [`${lab.albUrl}/api/cart`, `${lab.albUrl}/`];
+    say(`2. Probing ${urls.join(' and ')} at ${rate}/s each for ${probeMs / 1000} s...`);
+    const beforeStartLab = lab.clock.now();
+    const before = await runProbe(
+      {
+        urls,
+        rate,
+        durationMs: probeMs,
+        outDir: join(outDir, 'probe-before'),
+        seed: 1,
+        timeoutMs: 5000,
+        progressIntervalMs: 1000,
+      },
+      { signal: options.signal, onProgress: (p) => options.onProgress?.('before', p) },
+    );
+    const beforeEndLab = lab.clock.now();
+    const b = before.summary;
+    say(
+      `   ${b.failed} of ${b.total} failed (${((100 * b.failed) / Math.max(1, b.total)).toFixed(1)}%), in ${episodesOf(before)} streaks; ${b.urls.filter((u) => u.failed > 0).length} of ${urls.length} URLs affected.`,
+    );
+    if (options.signal?.aborted)
+      throw new ThrottlescopeError('TS_INTERRUPTED', 'demo interrupted', { exitCode: ExitCode.interrupted });
+
+    await lab.flush();
+    const bucket = scenario.loadBalancer.accessLogs.bucket;
+    const prefix = scenario.loadBalancer.accessLogs.prefix
+      ? `${scenario.loadBalancer.accessLogs.prefix}/`
+      : '';
+    const logs = `s3://${bucket}/${prefix}AWSLogs/${accountId}/elasticloadbalancing/${region}/`;
+    say(
+      `3. Diagnosing through the AWS endpoint: ALB logs from ${logs}, CloudWatch metrics, the probe run...`,
+    );
+    const { evidence, diagnosis, metrics } = await runDiagnosis({
+      logs: [logs],
+      probeDir: join(outDir, 'probe-before'),
+      endpointUrl: endpoint.url,
+      region,
+      cloudwatch: true,
+      sinceMs: beforeStartLab - 60_000,
+      untilMs: beforeEndLab + 60_000,
+      periodSec: 60,
+      probeTimeMap: labOf,
+      signal: options.signal,
+    });
+    say(`   root cause: ${diagnosis.rootCause} - ${diagnosis.headline}`);
+    for (const line of diagnosis.findings[0]?.evidence.slice(0, 6) ?? []) say(`     - ${line.text}`);
+
+    say(
+      '4. Fixing: reserved concurrency for the culprit, applied through the Lambda API (PutFunctionConcurrency)...',
+    );
+    const plan = recommendFix(diagnosis, metrics, { unreservedMinimum: scenario.account.unreservedMinimum });
+    const rollbackPath = join(outDir, 'rollback.json');
+    const applied = await applyChanges(plan.changes, {
+      endpointUrl: endpoint.url,
+      region,
+      apply: true,
+      rollbackPath,
+    });
+    for (const c of applied.changes)
+      say(`   ${c.function}: reserved concurrency ${c.before ?? 'none'} -> ${c.after ?? 'none'}`);
+    say(`   (${plan.snippets.awsCli.split('\n')[0]}; rollback file ${rollbackPath})`);
+    // Running invocations of the culprit finish under the old rules; wait for them to drain.
+    await sleep(2500, undefined, { signal: options.signal }).catch(() => undefined);
+
+    say(`5. Probing again for ${probeMs / 1000} s...`);
+    const after = await runProbe(
+      {
+        urls,
+        rate,
+        durationMs: probeMs,
+        outDir: join(outDir, 'probe-after'),
+        seed: 2,
+        timeoutMs: 5000,
+        progressIntervalMs: 1000,
+      },
+      { signal: options.signal, onProgress: (p) => options.onProgress?.('after', p) },
+    );
+    const a = after.summary;
+    say(`   ${a.failed} of ${a.total} failed (${((100 * a.failed) / Math.max(1, a.total)).toFixed(1)}%).`);
+
+    const comparison = compareFailureRates(
+      { label: 'failure rate', failures: b.failed, total: b.total },
+      { label: 'failure rate', failures: a.failed, total: a.total },
+    );
+    say(`6. Verify: ${comparison.sentence}`);
+
+    const model = buildReportModel(evidence, diagnosis, {
+      recommendation: {
+        function: plan.function,
+        reservedConcurrency: plan.reservedConcurrency,
+        command: plan.snippets.awsCli,
+        reasoning: plan.reasoning.join(' '),
+      },
+      verification: {
+        before: { rate: comparison.before.rate, n: comparison.before.total },
+        after: { rate: comparison.after.rate, n: comparison.after.total },
+        pValue: comparison.pValue,
+        verdict: comparison.verdict,
+      },
+    });
+    const report = join(outDir, 'report.html');
+    await writeFile(report, renderHtmlReport(model));
+    say(`7. Report: ${report}`);
+    return {
+      before: {
+        failureRate: b.total ? b.failed / b.total : 0,
+        total: b.total,
+        failures: b.failed,
+        episodes: episodesOf(before),
+      },
+      diagnosis: {
+        rootCause: diagnosis.rootCause,
+        culprit: diagnosis.culprit,
+        victims: diagnosis.victims,
+        confidence: diagnosis.confidence,
+        headline: diagnosis.headline,
+      },
+      fix: {
+        function: plan.function,
+        reservedConcurrency: plan.reservedConcurrency,
+        rollbackFile: applied.rollbackPath ?? null,
+      },
+      after: {
+        failureRate: a.total ? a.failed / a.total : 0,
+        total: a.total,
+        failures: a.failed,
+        episodes: episodesOf(after),
+      },
+      verdict: {
+        improved: comparison.improved,
+        pValue: comparison.pValue,
+        test: comparison.test,
+        sentence: comparison.sentence,
+      },
+      report,
+      outDir,
+      wallSeconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await endpoint.close();
+    await lab.close();
+  }
+}

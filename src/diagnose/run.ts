@@ -1,0 +1,129 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { AwsConnection } from '../common/aws.js';
+import { isThrottlescopeError } from '../common/errors.js';
+import { collectMetrics, type MetricsReport } from '../metrics/collect.js';
+import type { Evidence, MetricsEvidence, ProbeEvidence } from './evidence.js';
+import { gatherLogEvidence } from './gather-logs.js';
+import { gatherProbeEvidence } from './gather-probe.js';
+import { type Diagnosis, diagnose } from './rules.js';
+
+export interface DiagnoseOptions extends AwsConnection {
+  /** ALB log sources, as `logs` takes them (files, dirs, -, s3://). */
+  logs?: string[] | undefined;
+  /** A recorded probe run (`probe --out DIR`). */
+  probeDir?: string | undefined;
+  /** true/false forces CloudWatch on/off; undefined = on when credentials or an endpoint are present. */
+  cloudwatch?: boolean | undefined;
+  sinceMs?: number | undefined;
+  untilMs?: number | undefined;
+  periodSec?: number | undefined;
+  signal?: AbortSignal | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
+  now?: number | undefined;
+  /**
+   * Maps the probe's wall-clock times onto the time line of the logs and metrics, when they
+   * differ (the lab compresses time); trace ids join regardless.
+   */
+  probeTimeMap?: ((wallMs: number) => number) | undefined;
+}
+
+export interface DiagnoseResult {
+  evidence: Evidence;
+  diagnosis: Diagnosis;
+  metrics?: MetricsReport | undefined;
+}
+
+/** Whether the default credential chain has something to find, without calling AWS. */
+function credentialsLikely(env: NodeJS.ProcessEnv): boolean {
+  if (
+    env.AWS_ACCESS_KEY_ID ||
+    env.AWS_PROFILE ||
+    env.AWS_WEB_IDENTITY_TOKEN_FILE ||
+    env.AWS_CONTAINER_CREDENTIALS_FULL_URI
+  )
+    return true;
+  if (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI) return true;
+  const home = homedir();
+  return (
+    existsSync(env.AWS_SHARED_CREDENTIALS_FILE ?? join(home, '.aws', 'credentials')) ||
+    existsSync(env.AWS_CONFIG_FILE ?? join(home, '.aws', 'config'))
+  );
+}
+
+function describe(error: unknown): string {
+  return isThrottlescopeError(error) ? error.message : error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Gathers whatever evidence is available (each part optional; what is missing becomes a stated
+ * gap, never a crash) and runs the rules.
+ */
+export async function runDiagnosis(options: DiagnoseOptions): Promise<DiagnoseResult> {
+  const env = options.env ?? process.env;
+  const now = options.now ?? Date.now();
+  const gaps: string[] = [];
+  let probe: ProbeEvidence | undefined;
+  if (options.probeDir) {
+    try {
+      probe = await gatherProbeEvidence(options.probeDir);
+      const map = options.probeTimeMap;
+      if (map) {
+        for (const t of probe.timeline) t.timeMs = map(t.timeMs);
+        for (const f of probe.failures) f.timeMs = map(f.timeMs);
+        for (const u of probe.urls)
+          for (const e of u.episodes) Object.assign(e, { startMs: map(e.startMs), endMs: map(e.endMs) });
+      }
+    } catch (error) {
+      gaps.push(`probe run ${options.probeDir}: ${describe(error)}`);
+    }
+  }
+  // The window: given, else the probe run widened by two minutes, else the last hour.
+  let startMs = options.sinceMs;
+  let endMs = options.untilMs;
+  if (probe && probe.timeline.length > 0) {
+    const first = Math.min(...probe.timeline.map((t) => t.timeMs));
+    const last = Math.max(...probe.timeline.map((t) => t.timeMs));
+    startMs ??= first - 120_000;
+    endMs ??= last + 120_000;
+  }
+  endMs ??= now;
+  startMs ??= endMs - 3_600_000;
+
+  let logs: Evidence['logs'];
+  if (options.logs && options.logs.length > 0) {
+    try {
+      const r = await gatherLogEvidence(options.logs, { startMs, endMs }, options, options.signal);
+      logs = r.evidence;
+      gaps.push(...r.problems);
+    } catch (error) {
+      gaps.push(`ALB logs: ${describe(error)}`);
+    }
+  } else {
+    gaps.push('no ALB access logs given (--logs): the error_reason of each 502 is unknown');
+  }
+
+  let metrics: MetricsReport | undefined;
+  const wantCloudWatch = options.cloudwatch ?? (Boolean(options.endpointUrl) || credentialsLikely(env));
+  if (wantCloudWatch) {
+    try {
+      metrics = await collectMetrics({
+        ...options,
+        startMs,
+        endMs,
+        periodSec: options.periodSec,
+        signal: options.signal,
+      });
+    } catch (error) {
+      gaps.push(`CloudWatch: ${describe(error)}`);
+    }
+  } else if (options.cloudwatch === undefined) {
+    gaps.push(
+      'CloudWatch not read: no AWS credentials found (set AWS_PROFILE, or pass --endpoint-url for the lab)',
+    );
+  }
+  const metricsEvidence: MetricsEvidence | undefined = metrics;
+  const evidence: Evidence = { window: { startMs, endMs }, logs, metrics: metricsEvidence, probe, gaps };
+  return { evidence, diagnosis: diagnose(evidence), metrics };
+}

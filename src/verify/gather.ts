@@ -1,0 +1,48 @@
+import { stat } from 'node:fs/promises';
+import { parseTimeBound } from '../common/time.js';
+import { analyseAlbLogs } from '../logs/analyse.js';
+import type { AwsOptions } from '../logs/sources.js';
+import { readProbeDir } from '../probe/report.js';
+import type { FailureCount } from './compare.js';
+
+/**
+ * One side of a before/after comparison: a recorded probe run (a directory), or a time window
+ * `SINCE..UNTIL` over ALB logs, where a failure is a 5xx answered by the load balancer.
+ */
+export async function failureCountOf(
+  spec: string,
+  options: { logs?: string[] | undefined; aws?: AwsOptions | undefined; now?: number | undefined },
+): Promise<FailureCount & { source: string }> {
+  const isDir = await stat(spec).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (isDir) {
+    const report = await readProbeDir(spec);
+    return {
+      label: 'failure rate',
+      failures: report.summary.failed,
+      total: report.summary.total,
+      source: `probe run ${spec}`,
+    };
+  }
+  const m = /^(.+?)\.\.(.+)$/.exec(spec);
+  if (!m) {
+    const { UsageError } = await import('../common/errors.js');
+    throw new UsageError(
+      `verify: "${spec}" is neither a probe directory nor a SINCE..UNTIL window over --logs`,
+    );
+  }
+  if (!options.logs || options.logs.length === 0) {
+    const { UsageError } = await import('../common/errors.js');
+    throw new UsageError(`verify: the window ${spec} needs --logs SOURCE to count failures in`);
+  }
+  const now = options.now ?? Date.now();
+  const sinceMs = parseTimeBound(m[1] as string, 'window start', now);
+  const untilMs = parseTimeBound(m[2] as string, 'window end', now);
+  const a = await analyseAlbLogs(options.logs, { sinceMs, untilMs, aws: options.aws });
+  const fiveXx = Object.entries(a.summary.byElbStatus)
+    .filter(([s]) => s.startsWith('5'))
+    .reduce((n, [, v]) => n + v, 0);
+  return { label: '5xx rate', failures: fiveXx, total: a.summary.requests, source: `ALB logs ${spec}` };
+}
