@@ -1,0 +1,151 @@
+/**
+ * Each root-cause rule, from a lab scenario that produces the situation: real ALB traffic, real
+ * access logs read back over the lab's S3 API, real metrics over its CloudWatch API, a real probe
+ * run joined by trace id. Loopback only; every run is bounded (a few seconds).
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { runDiagnosis } from '../../src/diagnose/run.js';
+import { startAwsEndpoint } from '../../src/lab/aws-api/server.js';
+import { builtinScenario } from '../../src/lab/builtin.js';
+import { startLab } from '../../src/lab/index.js';
+import type { Scenario, ScenarioInput } from '../../src/lab/scenario.js';
+import { runProbe } from '../../src/probe/runner.js';
+import { scenarioWith } from '../lab/helpers.js';
+
+type FnInput = ScenarioInput['functions'][number];
+
+async function diagnoseScenario(
+  scenario: Scenario,
+  opts: { paths: string[]; rate: number; seconds: number; warmupMs?: number },
+) {
+  const lab = await startLab(scenario, { albPort: 0 });
+  const endpoint = await startAwsEndpoint(lab.backend, { port: 0 });
+  try {
+    const wallRef = Date.now();
+    const labRef = lab.clock.now();
+    const scale = scenario.timeScale;
+    await sleep(opts.warmupMs ?? 500);
+    const dir = await mkdtemp(join(tmpdir(), 'ts-e2e-'));
+    const start = lab.clock.now();
+    await runProbe({
+      urls: opts.paths.map((p) => `${lab.albUrl}${p}`),
+      rate: opts.rate,
+      durationMs: opts.seconds * 1000,
+      outDir: dir,
+      seed: 7,
+      timeoutMs: 5000,
+    });
+    const end = lab.clock.now();
+    await lab.flush();
+    const { accessLogs } = scenario.loadBalancer;
+    const prefix = accessLogs.prefix ? `${accessLogs.prefix}/` : '';
+    return await runDiagnosis({
+      logs: [
+        `s3://${accessLogs.bucket}/${prefix}AWSLogs/${scenario.account.id}/elasticloadbalancing/${scenario.account.region}/`,
+      ],
+      probeDir: dir,
+      endpointUrl: endpoint.url,
+      region: scenario.account.region,
+      cloudwatch: true,
+      sinceMs: start - 60_000,
+      untilMs: end + 60_000,
+      probeTimeMap: (wall) => labRef + (wall - wallRef) * scale,
+    });
+  } finally {
+    await endpoint.close();
+    await lab.close();
+  }
+}
+
+const synthetic = (
+  name: string,
+  extra: Partial<FnInput> = {},
+  model: Record<string, unknown> = {},
+): FnInput => ({
+  name,
+  timeout: '3s',
+  synthetic: { duration: { kind: 'lognormal', median: '200ms', p99: '600ms' }, ...model },
+  ...extra,
+});
+
+describe('diagnose on lab scenarios (one per root cause)', { timeout: 90_000 }, () => {
+  it('account-concurrency-exhausted: the built-in noisy neighbour', async () => {
+    const scenario = builtinScenario('noisy-neighbour') as Scenario;
+    const { diagnosis, evidence } = await diagnoseScenario(scenario, {
+      paths: ['/api/cart', '/'],
+      rate: 5,
+      seconds: 5,
+      warmupMs: 2500,
+    });
+    expect(diagnosis.rootCause).toBe('account-concurrency-exhausted');
+    expect(diagnosis.culprit).toBe('reports-worker');
+    expect(diagnosis.victims).toEqual(expect.arrayContaining(['api', 'web']));
+    const text = diagnosis.findings[0]?.evidence.map((e) => e.text).join('\n') ?? '';
+    // Every probe failure was found in the ALB logs by its trace id, as LambdaThrottling.
+    const m = /ALB logs: (\d+) of (\d+) probe failures found by trace id: \d+ LambdaThrottling/.exec(text);
+    expect(m?.[1]).toBe(m?.[2]);
+    expect(Number(m?.[2])).toBeGreaterThan(0);
+    expect(evidence.probe?.urls.every((u) => u.failed > 0)).toBe(true);
+  });
+
+  it('function-reserved-concurrency-too-low: a function throttled at its own cap', async () => {
+    const scenario = scenarioWith([synthetic('capped', { reservedConcurrency: 2 })], {
+      timeScale: 10,
+      account: { concurrencyLimit: 50, unreservedMinimum: 5 },
+      traffic: [{ path: '/capped', rate: 15 }],
+    });
+    const { diagnosis } = await diagnoseScenario(scenario, { paths: ['/capped'], rate: 5, seconds: 4 });
+    expect(diagnosis.rootCause).toBe('function-reserved-concurrency-too-low');
+    expect(diagnosis.culprit).toBe('capped');
+  });
+
+  it('scaling-rate-limit: a burst faster than the scaling rate while the pool has room', async () => {
+    const scenario = scenarioWith([synthetic('bursty', {}, { duration: { kind: 'fixed', value: '2s' } })], {
+      timeScale: 10,
+      account: {
+        concurrencyLimit: 200,
+        unreservedMinimum: 20,
+        scalingRate: { increment: 3, interval: '10s' },
+      },
+      traffic: [{ path: '/bursty', rate: 20 }],
+    });
+    const { diagnosis } = await diagnoseScenario(scenario, { paths: ['/bursty'], rate: 5, seconds: 4 });
+    expect(diagnosis.rootCause).toBe('scaling-rate-limit');
+    expect(diagnosis.culprit).toBe('bursty');
+  });
+
+  it('function-errors: unhandled errors in the function', async () => {
+    const scenario = scenarioWith([synthetic('flaky', {}, { errorRate: 0.3 })], { timeScale: 10 });
+    const { diagnosis } = await diagnoseScenario(scenario, { paths: ['/flaky'], rate: 10, seconds: 3 });
+    expect(diagnosis.rootCause).toBe('function-errors');
+    expect(diagnosis.findings[0]?.evidence.map((e) => e.text).join('\n')).toMatch(/LambdaUnhandled/);
+  });
+
+  it('invalid-response: a handler that returns garbage', async () => {
+    const scenario = scenarioWith([{ name: 'garbage', timeout: '3s', handler: { module: 'garbage.mjs' } }], {
+      timeScale: 10,
+    });
+    const { diagnosis } = await diagnoseScenario(scenario, { paths: ['/garbage'], rate: 10, seconds: 3 });
+    expect(diagnosis.rootCause).toBe('invalid-response');
+  });
+
+  it('function-timeout: a handler that never answers', async () => {
+    const scenario = scenarioWith([{ name: 'stuck', timeout: '1s', handler: { module: 'hangs.mjs' } }], {
+      timeScale: 10,
+    });
+    const { diagnosis } = await diagnoseScenario(scenario, { paths: ['/stuck'], rate: 5, seconds: 3 });
+    expect(diagnosis.rootCause).toBe('function-timeout');
+    expect(diagnosis.culprit).toBe('stuck');
+  });
+
+  it('healthy: nothing wrong', async () => {
+    const scenario = scenarioWith([synthetic('fine')], { timeScale: 10 });
+    const { diagnosis } = await diagnoseScenario(scenario, { paths: ['/fine'], rate: 10, seconds: 2 });
+    expect(diagnosis.rootCause).toBe('healthy');
+    expect(diagnosis.findings).toEqual([]);
+  });
+});
