@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /** The README's main job: `throttlescope demo`, end to end on the embedded lab, and its report in a browser. */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
