@@ -59,7 +59,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = performance.now();
   const say = options.onStep ?? (() => undefined);
   const probeMs = Math.round((options.probeSeconds ?? 15) * 1000);
-  const rate = options.rate ?? 10;
+  const rate = options.rate ?? 5;
   const outDir = options.outDir ?? (await mkdtemp(join(tmpdir(), 'throttlescope-demo-')));
   await mkdir(outDir, { recursive: true });
   const scenario = builtinScenario('noisy-neighbour');

@@ -14,7 +14,7 @@ HTML report.
 
 Options:
   --seconds S   length of each probe phase (default 15)
-  --rate R      requests per second per URL (default 10)
+  --rate R      requests per second per URL (default 5)
   --out DIR     where probe runs, the rollback file and report.html go (default: a temp directory)
   --json        print { before, diagnosis, fix, after, verdict, report } (narration goes to stderr)
 
