@@ -30,7 +30,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     load: () => import('./commands/verify.js'),
   },
   plan: { summary: 'queueing model: Erlang B, simulation, recommendations', load: () => loadCommand('plan') },
-  lab: { summary: 'run a local ALB + Lambda platform that behaves like AWS', load: () => import('./commands/lab.js') },
+  lab: {
+    summary: 'run a local ALB + Lambda platform that behaves like AWS',
+    load: () => import('./commands/lab.js'),
+  },
 };
 
 async function loadCommand(name: string): Promise<{ command: Command }> {
@@ -48,6 +51,23 @@ async function loadCommand(name: string): Promise<{ command: Command }> {
     }
     throw error;
   }
+}
+
+/**
+ * `--since -15m` reads naturally but util.parseArgs takes `-15m` for an option: a long option
+ * followed by a token that starts with a dash and a digit gets it as its value (`--since=-15m`).
+ */
+export function joinDashValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const next = argv[i + 1];
+    if (a.startsWith('--') && !a.includes('=') && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 function usage(): string {
@@ -79,7 +99,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
       ctx.stdout.write(`${command.usage.trimEnd()}\n`);
       return ExitCode.ok;
     }
-    return await command.run(rest, ctx);
+    return await command.run(joinDashValues(rest), ctx);
   } catch (error) {
     if (isThrottlescopeError(error)) {
       ctx.stderr.write(`throttlescope ${name}: ${safeForTerminal(error.message)} [${error.code}]\n`);

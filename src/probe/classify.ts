@@ -128,7 +128,7 @@ export function originAdvice(origin: Origin, status?: number): string {
   switch (origin) {
     case 'alb':
       return status === 502
-        ? '502 from the ALB itself: read the ALB access logs for error_reason (e.g. LambdaThrottled, LambdaUnhandled)'
+        ? '502 from the ALB itself: read the ALB access logs for error_reason (e.g. LambdaThrottling, LambdaUnhandled)'
         : status === 503
           ? '503 from the ALB itself: the target group had no healthy target or Lambda refused the invoke; check the ALB access logs'
           : status === 504
