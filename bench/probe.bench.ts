@@ -95,8 +95,8 @@ async function main(): Promise<void> {
   try {
     line('bench', `probe, loopback ${url}, ${SECONDS}s per measurement, ${CONNECTIONS} connections`);
     // Warm-up both clients and the server.
-    await runProbe({ urls: [url], concurrency: CONNECTIONS, durationMs: 500 });
-    await autocannon({ url, connections: CONNECTIONS, duration: 0.5 });
+    await runProbe({ urls: [url], concurrency: CONNECTIONS, durationMs: 2000 });
+    await autocannon({ url, connections: CONNECTIONS, duration: 1 });
 
     // Alternate the two clients (A B A B) and keep each one's best round: the machine's noise
     // (other processes, CPU frequency) then hits both alike.

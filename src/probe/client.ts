@@ -4,7 +4,7 @@
  * The body is counted; it is kept (up to a cap) only when the status says the exchange failed.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { Client, type Dispatcher, Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 
 export interface PoolSettings {
   connections: number;
@@ -25,14 +25,9 @@ function clientOptions(s: PoolSettings) {
   };
 }
 
-/** Open model: up to `connections` sockets shared by all sends to one URL. */
+/** Up to `connections` sockets to one origin, shared by all sends to one URL. */
 export function createPool(origin: string, s: PoolSettings): Pool {
   return new Pool(origin, { ...clientOptions(s), connections: s.connections });
-}
-
-/** Closed loop: one connection per worker (no pool queue between a worker and its socket). */
-export function createClient(origin: string, s: PoolSettings): Client {
-  return new Client(origin, clientOptions(s));
 }
 
 /** Thrown into an exchange when --timeout elapses (classified as `timeout`). */

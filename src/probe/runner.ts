@@ -10,7 +10,7 @@ import type { Dispatcher } from 'undici';
 import { isoUtc } from '../common/time.js';
 import { newTraceRoot, TRACE_HEADER } from '../common/trace-id.js';
 import { classifyOrigin, classifyTransportError, normaliseHeaders } from './classify.js';
-import { createClient, createPool, Exchange, type ExchangeOutcome } from './client.js';
+import { createPool, Exchange, type ExchangeOutcome } from './client.js';
 import { harEntry } from './har.js';
 import {
   isExpected,
@@ -97,8 +97,8 @@ interface Target {
   display: string;
   /** URL as sent, without the trace token (for HAR). */
   href: string;
-  /** Open model: one pool; closed loop: one client (connection) per worker. */
-  dispatchers: Dispatcher[];
+  /** Up to `connections` (open model) or `concurrency` (closed loop) sockets to the URL's origin. */
+  pool: Dispatcher;
   started: number;
   inFlight: number;
   dropped: number;
@@ -241,10 +241,7 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
       path: `${u.pathname}${u.search}`,
       display: displayUrls[index] ?? href,
       href,
-      dispatchers:
-        model.kind === 'closed'
-          ? Array.from({ length: model.concurrency }, () => createClient(u.origin, settings))
-          : [createPool(u.origin, settings)],
+      pool: createPool(u.origin, settings),
       started: 0,
       inFlight: 0,
       dropped: 0,
@@ -364,7 +361,7 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
   }
 
   async function openDriver(t: Target, model: Extract<LoadModel, { kind: 'open' }>): Promise<void> {
-    const pool = t.dispatchers[0]!;
+    const pool = t.pool;
     const schedule = new ArrivalSchedule(model.rate, model.arrivals, model.seed + t.index * 7919);
     const pending = new Set<Promise<void>>();
     let burst = 0;
@@ -397,7 +394,7 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
   try {
     const drivers =
       model.kind === 'closed'
-        ? targets.flatMap((t) => t.dispatchers.map((d) => closedWorker(t, d)))
+        ? targets.flatMap((t) => Array.from({ length: model.concurrency }, () => closedWorker(t, t.pool)))
         : targets.map((t) => openDriver(t, model));
     await Promise.all(drivers);
   } finally {
@@ -406,7 +403,7 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
     if (graceTimer) clearTimeout(graceTimer);
     hooks.signal?.removeEventListener('abort', onAbort);
     stopInFlight();
-    await Promise.all(targets.flatMap((t) => t.dispatchers.map((d) => d.destroy().catch(() => {}))));
+    await Promise.all(targets.map((t) => t.pool.destroy().catch(() => {})));
   }
 
   stoppedBy ??= options.count !== undefined && targets.every(countReached) ? 'count' : 'duration';

@@ -164,7 +164,7 @@ describe('throttlescope probe (CLI)', () => {
     const srv = await startServer((_req, res) => ok(res));
     try {
       const tty = fakeCtx({ tty: true });
-      await main(['probe', srv.url, srv.url, '--rate', '40', '-d', '350ms', '--interval', '100ms'], tty.ctx);
+      await main(['probe', srv.url, srv.url, '--rate', '40', '-d', '500ms', '--interval', '100ms'], tty.ctx);
       expect(tty.err()).toContain('\x1b[2A');
       expect(tty.err()).toContain('\x1b[2K');
       const plain = fakeCtx();
