@@ -1,23 +1,8 @@
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { joinDashValues, main } from '../../src/cli/main.js';
+import { fakeCli } from '../helpers/cli.js';
 
-const ctx = () => {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    ctx: {
-      stdout: { write: (s: string) => out.push(s) > 0 },
-      stderr: { write: (s: string) => err.push(s) > 0 },
-      stdin: Readable.from([]),
-      env: {},
-      cwd: process.cwd(),
-      signal: new AbortController().signal,
-    },
-  };
-};
+const ctx = () => fakeCli();
 
 describe('cli', () => {
   it('takes relative times after a flag as its value', () => {

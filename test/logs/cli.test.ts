@@ -1,29 +1,14 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { lambdaLine } from '../helpers/alb-lines.js';
+import { fakeCli } from '../helpers/cli.js';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
 
-function ctx(stdinText = '') {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    ctx: {
-      stdout: { write: (s: string) => out.push(s) > 0 },
-      stderr: { write: (s: string) => err.push(s) > 0 },
-      stdin: Readable.from([Buffer.from(stdinText)]),
-      env: {},
-      cwd: process.cwd(),
-      signal: new AbortController().signal,
-    },
-  };
-}
+const ctx = (stdinText = '') => fakeCli({ stdin: stdinText });
 
 describe('throttlescope logs', () => {
   it('--json prints the stable keys', async () => {

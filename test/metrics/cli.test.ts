@@ -1,11 +1,11 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { LabBackend } from '../../src/lab/backend.js';
 import type { MetricsReport } from '../../src/metrics/index.js';
+import { fakeCli } from '../helpers/cli.js';
 import { createTinyBackend, REGION } from './tiny-backend.js';
 
 const SERVER = new URL('../../src/lab/aws-api/server.ts', import.meta.url);
@@ -15,20 +15,7 @@ const T0 = Date.parse('2026-11-24T10:00:00Z');
 const MIN = 60_000;
 
 function ctx(env: NodeJS.ProcessEnv = { HOME: mkdtempSync(join(tmpdir(), 'ts-home-')) }) {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    ctx: {
-      stdout: { write: (s: string) => out.push(s) > 0 },
-      stderr: { write: (s: string) => err.push(s) > 0 },
-      stdin: Readable.from([]),
-      env,
-      cwd: process.cwd(),
-      signal: new AbortController().signal,
-    },
-  };
+  return fakeCli({ env });
 }
 
 const since = new Date(T0).toISOString();

@@ -1,13 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ExitCode, ThrottlescopeError, UsageError } from '../../common/errors.js';
+import { ExitCode, ThrottlescopeError } from '../../common/errors.js';
 import { safeForTerminal } from '../../common/terminal.js';
-import { isoUtc, parseTimeBound } from '../../common/time.js';
+import { isoUtc } from '../../common/time.js';
 import { buildReportModel } from '../../diagnose/report-model.js';
 import { type DiagnoseResult, runDiagnosis } from '../../diagnose/run.js';
 import { renderHtmlReport } from '../../report/html.js';
 import type { Command } from '../context.js';
-import { numberFlag, withUsage } from '../flags.js';
+import { diagnoseOptionsFrom, EVIDENCE_OPTIONS } from '../evidence-flags.js';
+import { withUsage } from '../flags.js';
 
 const usage = `Usage: throttlescope diagnose [--logs SOURCE]... [--probe DIR] [options]
 
@@ -87,39 +88,14 @@ export const command: Command = {
       parseArgs({
         args: argv,
         options: {
-          logs: { type: 'string', multiple: true },
-          probe: { type: 'string' },
-          since: { type: 'string' },
-          until: { type: 'string' },
-          period: { type: 'string' },
-          'no-cloudwatch': { type: 'boolean', default: false },
-          region: { type: 'string' },
-          profile: { type: 'string' },
-          'endpoint-url': { type: 'string' },
+          ...EVIDENCE_OPTIONS,
           json: { type: 'boolean', default: false },
           html: { type: 'string' },
         },
       }),
     );
     const now = Date.now();
-    const sinceMs = values.since ? parseTimeBound(values.since, '--since', now) : undefined;
-    const untilMs = values.until ? parseTimeBound(values.until, '--until', now) : undefined;
-    if (sinceMs !== undefined && untilMs !== undefined && untilMs <= sinceMs)
-      throw new UsageError('diagnose: --until must be after --since');
-    const result = await runDiagnosis({
-      logs: values.logs,
-      probeDir: values.probe,
-      cloudwatch: values['no-cloudwatch'] ? false : undefined,
-      sinceMs,
-      untilMs,
-      periodSec: numberFlag('diagnose', 'period', values.period, { min: 1, integer: true }),
-      region: values.region,
-      profile: values.profile,
-      endpointUrl: values['endpoint-url'] ?? ctx.env.AWS_ENDPOINT_URL,
-      signal: ctx.signal,
-      env: ctx.env,
-      now,
-    });
+    const result = await runDiagnosis(diagnoseOptionsFrom('diagnose', values, ctx, now));
     const e = result.evidence;
     if (!e.logs && !e.metrics && !e.probe) {
       throw new ThrottlescopeError('TS_NO_EVIDENCE', `no evidence could be read: ${e.gaps.join('; ')}`, {

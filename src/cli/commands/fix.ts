@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { ExitCode, UsageError } from '../../common/errors.js';
 import { safeForTerminal } from '../../common/terminal.js';
-import { parseTimeBound } from '../../common/time.js';
 import { runDiagnosis } from '../../diagnose/run.js';
 import { applyChanges, rollbackChanges } from '../../fix/apply.js';
 import { recommendFix } from '../../fix/recommend.js';
 import type { Command } from '../context.js';
+import { diagnoseOptionsFrom, EVIDENCE_OPTIONS } from '../evidence-flags.js';
 import { numberFlag, withUsage } from '../flags.js';
 
 const usage = `Usage: throttlescope fix [--logs SOURCE]... [--probe DIR] [options]
@@ -36,15 +36,7 @@ export const command: Command = {
       parseArgs({
         args: argv,
         options: {
-          logs: { type: 'string', multiple: true },
-          probe: { type: 'string' },
-          since: { type: 'string' },
-          until: { type: 'string' },
-          period: { type: 'string' },
-          'no-cloudwatch': { type: 'boolean', default: false },
-          region: { type: 'string' },
-          profile: { type: 'string' },
-          'endpoint-url': { type: 'string' },
+          ...EVIDENCE_OPTIONS,
           apply: { type: 'boolean', default: false },
           'rollback-file': { type: 'string' },
           rollback: { type: 'string' },
@@ -74,18 +66,7 @@ export const command: Command = {
       throw new UsageError('fix: --target-blocking expects a probability between 0 and 1, e.g. 0.001');
     }
     const now = Date.now();
-    const { diagnosis, metrics } = await runDiagnosis({
-      ...conn,
-      logs: values.logs,
-      probeDir: values.probe,
-      cloudwatch: values['no-cloudwatch'] ? false : undefined,
-      sinceMs: values.since ? parseTimeBound(values.since, '--since', now) : undefined,
-      untilMs: values.until ? parseTimeBound(values.until, '--until', now) : undefined,
-      periodSec: numberFlag('fix', 'period', values.period, { min: 1, integer: true }),
-      signal: ctx.signal,
-      env: ctx.env,
-      now,
-    });
+    const { diagnosis, metrics } = await runDiagnosis(diagnoseOptionsFrom('fix', values, ctx, now));
     const plan = recommendFix(diagnosis, metrics, {
       targetBlocking,
       unreservedMinimum: numberFlag('fix', 'unreserved-minimum', values['unreserved-minimum'], {
