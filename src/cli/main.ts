@@ -1,4 +1,4 @@
-import { ExitCode, isThrottlescopeError, ThrottlescopeError } from '../common/errors.js';
+import { ExitCode, isThrottlescopeError } from '../common/errors.js';
 import { safeForTerminal } from '../common/terminal.js';
 import type { CliContext, Command } from './context.js';
 
@@ -29,29 +29,15 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: 'compare failure rates before/after with a statistical test',
     load: () => import('./commands/verify.js'),
   },
-  plan: { summary: 'queueing model: Erlang B, simulation, recommendations', load: () => loadCommand('plan') },
+  plan: {
+    summary: 'queueing model: Erlang B, simulation, recommendations',
+    load: () => import('./commands/plan.js'),
+  },
   lab: {
     summary: 'run a local ALB + Lambda platform that behaves like AWS',
     load: () => import('./commands/lab.js'),
   },
 };
-
-async function loadCommand(name: string): Promise<{ command: Command }> {
-  try {
-    // Commands not yet built are loaded by name; built ones are listed with static imports above.
-    return (await import(/* @vite-ignore */ `./commands/${name}.js`)) as { command: Command };
-  } catch (error) {
-    if (
-      (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' &&
-      String(error).includes(`commands/${name}.js`)
-    ) {
-      throw new ThrottlescopeError('TS_NOT_AVAILABLE', `the ${name} command is not available in this build`, {
-        exitCode: ExitCode.usage,
-      });
-    }
-    throw error;
-  }
-}
 
 /**
  * `--since -15m` reads naturally but util.parseArgs takes `-15m` for an option: a long option

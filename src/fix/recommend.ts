@@ -1,8 +1,10 @@
-import { LambdaLimits, scaledUnreservedMinimum } from '../common/concurrency/aws-limits.js';
 import { ExitCode, ThrottlescopeError } from '../common/errors.js';
 import type { MetricsEvidence } from '../diagnose/evidence.js';
 import type { Diagnosis } from '../diagnose/rules.js';
-import { type PlannedFunction, type Recommendation, recommendReserved } from '../plan/recommend.js';
+import { plannedFromMetrics, unreservedMinimumFor } from '../plan/from-metrics.js';
+import { type Recommendation, recommendReserved } from '../plan/recommend.js';
+
+export { unreservedMinimumFor };
 
 export interface ConcurrencyChange {
   function: string;
@@ -31,40 +33,6 @@ export interface FixOptions {
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 const max = (xs: readonly number[]) => xs.reduce((a, b) => Math.max(a, b), 0);
-
-/** AWS keeps 100 unreserved; a scaled-down lab account keeps the same tenth. */
-export function unreservedMinimumFor(limit: number): number {
-  return limit >= LambdaLimits.defaultAccountConcurrency
-    ? LambdaLimits.defaultUnreservedMinimum
-    : scaledUnreservedMinimum(limit);
-}
-
-/** Observed per-minute load of a function, as the planner's arrival/duration model. */
-function plannedFromMetrics(
-  f: MetricsEvidence['functions'][number],
-  periodSec: number,
-  albFacing: boolean,
-): PlannedFunction {
-  const perPeriod = f.series.invocations.values.map((v, i) => v + (f.series.throttles.values[i] ?? 0));
-  const perMinute = perPeriod.map((v) => (v * 60) / periodSec);
-  const invocations = sum(f.series.invocations.values);
-  const durations = f.series.durationAvg?.values ?? [];
-  // Invocation-weighted mean duration; falls back to Little's law on concurrency when absent.
-  const weighted = sum(durations.map((d, i) => d * (f.series.invocations.values[i] ?? 0)));
-  const meanMs =
-    weighted > 0 && invocations > 0
-      ? weighted / invocations
-      : invocations > 0
-        ? (sum(f.series.concurrentExecutions.values) * periodSec * 1000) / invocations
-        : 100;
-  return {
-    name: f.name,
-    reserved: f.reserved ?? undefined,
-    arrivals: { kind: 'schedule', perMinute: perMinute.length > 0 ? perMinute : [0] },
-    duration: { kind: 'exponential', meanMs: Math.max(1, meanMs) },
-    albFacing,
-  };
-}
 
 function snippets(changes: ConcurrencyChange[]): FixPlan['snippets'] {
   const set = changes.filter((c) => c.after !== null);
@@ -139,7 +107,7 @@ export function recommendFix(
   let changes: ConcurrencyChange[];
   if (diagnosis.rootCause === 'function-reserved-concurrency-too-low') {
     // The function throttles itself: raise its cap to what its load needs, within what is reservable.
-    const f = plannedFromMetrics(culprit, metrics.window.periodSec, true);
+    const f = plannedFromMetrics(culprit, metrics.window, true);
     plan = recommendReserved(
       { accountLimit: limit, unreservedMinimum, functions: [{ ...f, reserved: undefined }] },
       { targetBlocking: options.targetBlocking },
@@ -159,9 +127,7 @@ export function recommendFix(
           f.reserved != null ||
           sum(f.series.invocations.values) > 0,
       )
-      .map((f) =>
-        plannedFromMetrics(f, metrics.window.periodSec, f.name !== culpritName && victims.has(f.name)),
-      );
+      .map((f) => plannedFromMetrics(f, metrics.window, f.name !== culpritName && victims.has(f.name)));
     // The culprit's observed peak is the runaway itself, not a need: it is sized from its load.
     try {
       plan = recommendReserved(

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExitCode, UsageError } from '../../common/errors.js';
+import { wilsonInterval } from '../../common/stats.js';
 import { safeForTerminal } from '../../common/terminal.js';
 import { parseDuration, parseTimeBound } from '../../common/time.js';
 import { BUILTIN_SCENARIOS, builtinScenario } from '../../lab/builtin.js';
@@ -10,8 +11,8 @@ import { erlangB, minServersFor, offeredLoad } from '../../plan/erlang.js';
 import { planFromMetrics } from '../../plan/from-metrics.js';
 import { planFromScenario, type ScenarioPlan, simulationFromPlan } from '../../plan/from-scenario.js';
 import {
-  type PlannedFunction,
   type PlanInput,
+  type PlannedFunction,
   type PredictionMethod,
   type Recommendation,
   recommendReserved,
@@ -74,9 +75,13 @@ const MAX_MINUTES = 7 * 24 * 60;
 // plan erlang
 
 /** Erlang B for `plan erlang`; exported for tests and docs. */
-export function runErlang(
-  flags: { load?: number; rate?: number; durationMs?: number; concurrency?: number; target?: number },
-): { concurrency?: number; blocking: number; load: number } {
+export function runErlang(flags: {
+  load?: number;
+  rate?: number;
+  durationMs?: number;
+  concurrency?: number;
+  target?: number;
+}): { concurrency?: number; blocking: number; load: number } {
   const load = flags.load ?? offeredLoad(flags.rate ?? 0, flags.durationMs ?? 0);
   if (flags.concurrency !== undefined) return { blocking: erlangB(load, flags.concurrency), load };
   const r = minServersFor(load, flags.target ?? 0.001);
@@ -85,7 +90,9 @@ export function runErlang(
 
 function durationFlag(command: string, flag: string, text: string): number {
   if (/^\d+(\.\d+)?$/.test(text.trim())) {
-    throw new UsageError(`${command}: --${flag} expects a duration with a unit like 250ms or 1.5s, got "${text}"`);
+    throw new UsageError(
+      `${command}: --${flag} expects a duration with a unit like 250ms or 1.5s, got "${text}"`,
+    );
   }
   try {
     return parseDuration(text, `--${flag}`);
@@ -94,7 +101,12 @@ function durationFlag(command: string, flag: string, text: string): number {
   }
 }
 
-function probabilityFlag(command: string, flag: string, text: string | undefined, closedAtOne: boolean): number | undefined {
+function probabilityFlag(
+  command: string,
+  flag: string,
+  text: string | undefined,
+  closedAtOne: boolean,
+): number | undefined {
   if (text === undefined) return undefined;
   const p = Number(text);
   if (!(Number.isFinite(p) && p > 0 && (closedAtOne ? p <= 1 : p < 1))) {
@@ -122,13 +134,19 @@ async function erlangCommand(argv: string[], ctx: CliContext): Promise<number> {
     }),
   );
   if (positionals.length > 0) {
-    throw new UsageError(`${cmd}: unexpected argument "${positionals[0]}" (options only; see: throttlescope plan --help)`);
+    throw new UsageError(
+      `${cmd}: unexpected argument "${positionals[0]}" (options only; see: throttlescope plan --help)`,
+    );
   }
   if (values.load !== undefined && (values.rate !== undefined || values.duration !== undefined)) {
-    throw new UsageError(`${cmd}: --load expects to be given alone, not with --rate/--duration (they compute the load)`);
+    throw new UsageError(
+      `${cmd}: --load expects to be given alone, not with --rate/--duration (they compute the load)`,
+    );
   }
   if (values.load === undefined && values.rate === undefined && values.duration === undefined) {
-    throw new UsageError(`${cmd}: --load expects the offered load in erlangs (or give --rate R --duration D)`);
+    throw new UsageError(
+      `${cmd}: --load expects the offered load in erlangs (or give --rate R --duration D)`,
+    );
   }
   if ((values.rate === undefined) !== (values.duration === undefined)) {
     throw new UsageError(
@@ -139,25 +157,37 @@ async function erlangCommand(argv: string[], ctx: CliContext): Promise<number> {
   }
   const load = numberFlag(cmd, 'load', values.load, { min: 0 });
   const rate = numberFlag(cmd, 'rate', values.rate, { min: 0 });
-  const durationMs = values.duration === undefined ? undefined : durationFlag(cmd, 'duration', values.duration);
+  const durationMs =
+    values.duration === undefined ? undefined : durationFlag(cmd, 'duration', values.duration);
   if (values.concurrency !== undefined && values.target !== undefined) {
-    throw new UsageError(`${cmd}: --concurrency expects to be given without --target (one asks for p, the other for c)`);
+    throw new UsageError(
+      `${cmd}: --concurrency expects to be given without --target (one asks for p, the other for c)`,
+    );
   }
   if (values.concurrency === undefined && values.target === undefined) {
-    throw new UsageError(`${cmd}: --concurrency expects an integer >= 0 (or give --target P for the concurrency)`);
+    throw new UsageError(
+      `${cmd}: --concurrency expects an integer >= 0 (or give --target P for the concurrency)`,
+    );
   }
   const concurrency = numberFlag(cmd, 'concurrency', values.concurrency, { min: 0, integer: true });
   const target = probabilityFlag(cmd, 'target', values.target, true);
   const offered = load ?? offeredLoad(rate ?? 0, durationMs ?? 0);
   if (offered > MAX_ERLANGS) {
-    throw new UsageError(`${cmd}: --${load !== undefined ? 'load' : 'rate'} expects an offered load up to ${MAX_ERLANGS} erlangs, got ${offered}`);
+    throw new UsageError(
+      `${cmd}: --${load !== undefined ? 'load' : 'rate'} expects an offered load up to ${MAX_ERLANGS} erlangs, got ${offered}`,
+    );
   }
   if (concurrency !== undefined && concurrency > MAX_CONCURRENCY) {
-    throw new UsageError(`${cmd}: --concurrency expects an integer up to ${MAX_CONCURRENCY}, got ${concurrency}`);
+    throw new UsageError(
+      `${cmd}: --concurrency expects an integer up to ${MAX_CONCURRENCY}, got ${concurrency}`,
+    );
   }
   const r = runErlang({ load: offered, concurrency, target });
   if (values.json) {
-    const out = r.concurrency === undefined ? { blocking: r.blocking } : { concurrency: r.concurrency, blocking: r.blocking };
+    const out =
+      r.concurrency === undefined
+        ? { blocking: r.blocking }
+        : { concurrency: r.concurrency, blocking: r.blocking };
     ctx.stdout.write(`${JSON.stringify(out)}\n`);
     return ExitCode.ok;
   }
@@ -190,7 +220,9 @@ function resolveScenario(cmd: string, arg: string | undefined, cwd: string): Sce
   const builtin = builtinScenario(arg);
   if (builtin) return builtin;
   if (/\.(ya?ml|json)$/i.test(arg) || arg.includes('/')) return loadScenarioFile(path); // unreadable: exit 3
-  throw new UsageError(`${cmd}: expected a scenario file or a built-in scenario (${BUILTIN_NAMES}), got "${arg}"`);
+  throw new UsageError(
+    `${cmd}: expected a scenario file or a built-in scenario (${BUILTIN_NAMES}), got "${arg}"`,
+  );
 }
 
 function nameValue(cmd: string, flag: string, text: string): [string, string] {
@@ -201,7 +233,10 @@ function nameValue(cmd: string, flag: string, text: string): [string, string] {
   return [text.slice(0, eq), text.slice(eq + 1)];
 }
 
-function handlerDurations(cmd: string, given: string[] | undefined): Record<string, DurationModel> | undefined {
+function handlerDurations(
+  cmd: string,
+  given: string[] | undefined,
+): Record<string, DurationModel> | undefined {
   if (!given || given.length === 0) return undefined;
   const out: Record<string, DurationModel> = {};
   for (const text of given) {
@@ -267,13 +302,8 @@ export interface SimulateJson {
 }
 
 function wilson(x: number, n: number): [number, number] {
-  if (n === 0) return [0, 1];
-  const z = 1.959963984540054;
-  const p = x / n;
-  const denom = 1 + (z * z) / n;
-  const centre = (p + (z * z) / (2 * n)) / denom;
-  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denom;
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+  const ci = wilsonInterval(x, n);
+  return [ci.low, ci.high];
 }
 
 function applyReservations(cmd: string, plan: ScenarioPlan, given: string[] | undefined): void {
@@ -284,7 +314,9 @@ function applyReservations(cmd: string, plan: ScenarioPlan, given: string[] | un
     else {
       const n = Number(value);
       if (!(Number.isInteger(n) && n >= 0)) {
-        throw new UsageError(`${cmd}: --reserve expects NAME=N with an integer N >= 0 or NAME=none, got "${text}"`);
+        throw new UsageError(
+          `${cmd}: --reserve expects NAME=N with an integer N >= 0 or NAME=none, got "${text}"`,
+        );
       }
       f.reserved = n;
     }
@@ -307,7 +339,10 @@ export function simulateScenario(
     handlerDurations?: Record<string, DurationModel> | undefined;
   } = {},
 ): SimulateJson {
-  const plan = planFromScenario(scenario, { minutes: options.minutes, handlerDurations: options.handlerDurations });
+  const plan = planFromScenario(scenario, {
+    minutes: options.minutes,
+    handlerDurations: options.handlerDurations,
+  });
   applyReservations('plan simulate', plan, options.reserve);
   const seed = options.seed ?? 1;
   const result = simulate(simulationFromPlan(plan, { seed }));
@@ -338,7 +373,12 @@ export function simulateScenario(
     alb:
       alb.length === 0
         ? null
-        : { offered, throttled, throttleFraction: offered === 0 ? 0 : throttled / offered, ci95: wilson(throttled, offered) },
+        : {
+            offered,
+            throttled,
+            throttleFraction: offered === 0 ? 0 : throttled / offered,
+            ci95: wilson(throttled, offered),
+          },
     notes: plan.notes,
   };
 }
@@ -348,7 +388,9 @@ function renderSimulation(r: SimulateJson): string {
     `Simulated ${r.minutes} lab minutes of scenario ${r.scenario} (seed ${r.seed}, ${r.events.toLocaleString('en-US')} events)`,
     '',
   ];
-  const rows: (string | number)[][] = [['function', 'reserved', 'offered', 'throttled', '95% interval', 'peak', '']];
+  const rows: (string | number)[][] = [
+    ['function', 'reserved', 'offered', 'throttled', '95% interval', 'peak', ''],
+  ];
   for (const f of r.functions) {
     rows.push([
       f.name,
@@ -357,7 +399,10 @@ function renderSimulation(r: SimulateJson): string {
       pct(f.throttleFraction),
       `${pct(f.ci95[0])} - ${pct(f.ci95[1])}`,
       f.peakConcurrency,
-      [f.albFacing ? 'behind the ALB' : '', f.queue ? `queue backlog ${f.queue.backlog.toLocaleString('en-US')} at the end` : '']
+      [
+        f.albFacing ? 'behind the ALB' : '',
+        f.queue ? `queue backlog ${f.queue.backlog.toLocaleString('en-US')} at the end` : '',
+      ]
         .filter(Boolean)
         .join(', '),
     ]);
@@ -388,13 +433,20 @@ async function simulateCommand(argv: string[], ctx: CliContext): Promise<number>
     }),
   );
   if (positionals.length > 1) {
-    throw new UsageError(`${cmd}: expected one scenario, got ${positionals.length} (${positionals.join(', ')})`);
+    throw new UsageError(
+      `${cmd}: expected one scenario, got ${positionals.length} (${positionals.join(', ')})`,
+    );
   }
   const minutes = minutesFlag(cmd, values.minutes);
   const seed = seedFlag(cmd, values.seed);
   const durations = handlerDurations(cmd, values['handler-duration']);
   const scenario = resolveScenario(cmd, positionals[0], ctx.cwd);
-  const r = simulateScenario(scenario, { minutes, seed, reserve: values.reserve, handlerDurations: durations });
+  const r = simulateScenario(scenario, {
+    minutes,
+    seed,
+    reserve: values.reserve,
+    handlerDurations: durations,
+  });
   ctx.stdout.write(values.json ? `${JSON.stringify(r, null, 2)}\n` : renderSimulation(r));
   return ExitCode.ok;
 }
@@ -410,6 +462,8 @@ export interface PredictionJson {
 export interface RecommendJsonFunction {
   name: string;
   albFacing: boolean;
+  /** Fed by a queue: its throttles delay messages rather than fail requests. */
+  queued: boolean;
   /** Reserved concurrency now; null = none (shared pool). */
   current: number | null;
   recommended: number | null;
@@ -432,7 +486,12 @@ export interface RecommendJson {
   functions: RecommendJsonFunction[];
   changes: { function: string; before: number | null; after: number | null }[];
   /** When the predictions cover only the busiest stretch of a long history. */
-  predictionWindow: { startMs: number | null; startMinute: number; minutes: number; ofMinutes: number } | null;
+  predictionWindow: {
+    startMs: number | null;
+    startMinute: number;
+    minutes: number;
+    ofMinutes: number;
+  } | null;
   warnings: string[];
   notes: string[];
 }
@@ -446,7 +505,10 @@ export function scenarioCulprit(input: PlanInput): string | undefined {
     const ms = meanDurationMs(f.duration);
     let load = offeredLoad(meanRatePerSecond(f.arrivals), ms);
     for (const q of f.queues ?? []) {
-      load += Math.min(q.maxConcurrency ?? Number.POSITIVE_INFINITY, offeredLoad(meanRatePerSecond(q.arrivals), ms));
+      load += Math.min(
+        q.maxConcurrency ?? Number.POSITIVE_INFINITY,
+        offeredLoad(meanRatePerSecond(q.arrivals), ms),
+      );
     }
     if (!best || load > best.load) best = { name: f.name, load };
   }
@@ -458,16 +520,19 @@ function recommendationJson(
   input: PlanInput,
   extra: Pick<RecommendJson, 'source' | 'culprit' | 'notes'> & { startMs?: number | undefined },
 ): RecommendJson {
-  const functions = rec.functions.map((f, i): RecommendJsonFunction => ({
-    name: f.name,
-    albFacing: input.functions[i]?.albFacing === true,
-    current: f.current ?? null,
-    recommended: f.recommended ?? null,
-    changed: (f.current ?? null) !== (f.recommended ?? null),
-    before: { throttleFraction: f.predictedBlockingBefore, method: f.methodBefore },
-    after: { throttleFraction: f.predictedBlockingAfter, method: f.methodAfter },
-    reason: f.reason,
-  }));
+  const functions = rec.functions.map(
+    (f, i): RecommendJsonFunction => ({
+      name: f.name,
+      albFacing: input.functions[i]?.albFacing === true,
+      queued: (input.functions[i]?.queues?.length ?? 0) > 0,
+      current: f.current ?? null,
+      recommended: f.recommended ?? null,
+      changed: (f.current ?? null) !== (f.recommended ?? null),
+      before: { throttleFraction: f.predictedBlockingBefore, method: f.methodBefore },
+      after: { throttleFraction: f.predictedBlockingAfter, method: f.methodAfter },
+      reason: f.reason,
+    }),
+  );
   const w = rec.predictionWindow;
   return {
     source: extra.source,
@@ -505,7 +570,9 @@ function renderRecommendation(r: RecommendJson): string {
     `  target: ALB-facing functions throttled at most ${pct(r.targetBlocking)} of the time${r.culprit ? `; culprit ${r.culprit.name} (${r.culprit.chosenBy === 'flag' ? 'given' : `by ${r.culprit.chosenBy}`})` : ''}`,
     '',
   ];
-  const rows: (string | number)[][] = [['function', 'reserved now', 'recommended', 'throttled now', 'after', '']];
+  const rows: (string | number)[][] = [
+    ['function', 'reserved now', 'recommended', 'throttled now', 'after', ''],
+  ];
   for (const f of r.functions) {
     rows.push([
       f.name,
@@ -513,7 +580,13 @@ function renderRecommendation(r: RecommendJson): string {
       f.recommended ?? 'none',
       pct(f.before.throttleFraction),
       pct(f.after.throttleFraction),
-      [f.albFacing ? 'behind the ALB' : '', f.changed ? 'change' : ''].filter(Boolean).join(', '),
+      [
+        f.albFacing ? 'behind the ALB' : '',
+        f.queued ? 'fed by a queue: a throttle delays a message' : '',
+        f.changed ? 'change' : '',
+      ]
+        .filter(Boolean)
+        .join(', '),
     ]);
   }
   out.push(...table(rows).split('\n'), '', 'Why:');
@@ -529,7 +602,8 @@ function albFacingFlag(cmd: string, text: string | undefined): string[] | undefi
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (names.length === 0) throw new UsageError(`${cmd}: --alb-facing expects function names separated by commas, got "${text}"`);
+  if (names.length === 0)
+    throw new UsageError(`${cmd}: --alb-facing expects function names separated by commas, got "${text}"`);
   return names;
 }
 
@@ -565,10 +639,13 @@ async function recommendCommand(argv: string[], ctx: CliContext): Promise<number
   let json: RecommendJson;
   if (values.metrics) {
     if (positionals.length > 0) {
-      throw new UsageError(`${cmd}: --metrics expects no scenario argument, got "${positionals[0]}" (give one or the other)`);
+      throw new UsageError(
+        `${cmd}: --metrics expects no scenario argument, got "${positionals[0]}" (give one or the other)`,
+      );
     }
     for (const flag of ['minutes', 'handler-duration'] as const) {
-      if (values[flag] !== undefined) throw new UsageError(`${cmd}: --${flag} expects a scenario, not --metrics`);
+      if (values[flag] !== undefined)
+        throw new UsageError(`${cmd}: --${flag} expects a scenario, not --metrics`);
     }
     json = await recommendFromMetrics(cmd, ctx, { ...values, target, seed, albFacing });
   } else {
@@ -580,7 +657,8 @@ async function recommendCommand(argv: string[], ctx: CliContext): Promise<number
       );
     }
     for (const flag of ['since', 'until', 'region', 'profile', 'endpoint-url'] as const) {
-      if (values[flag] !== undefined) throw new UsageError(`${cmd}: --${flag} expects --metrics (it reads CloudWatch)`);
+      if (values[flag] !== undefined)
+        throw new UsageError(`${cmd}: --${flag} expects --metrics (it reads CloudWatch)`);
     }
     const minutes = minutesFlag(cmd, values.minutes);
     const durations = handlerDurations(cmd, values['handler-duration']);
@@ -674,9 +752,14 @@ async function recommendFromMetrics(
   }
   if (culprit) {
     // The culprit's guarantee would be its cap; it is capped, not guaranteed.
-    for (const f of plan.input.functions) if (f.name === culprit.name) f.albFacing = albFacing.includes(f.name);
+    for (const f of plan.input.functions)
+      if (f.name === culprit.name) f.albFacing = albFacing.includes(f.name);
   }
-  const rec = recommendReserved(plan.input, { targetBlocking: values.target, culprit: culprit?.name, seed: values.seed });
+  const rec = recommendReserved(plan.input, {
+    targetBlocking: values.target,
+    culprit: culprit?.name,
+    seed: values.seed,
+  });
   return recommendationJson(rec, plan.input, {
     source: { kind: 'metrics', region: report.region, ...report.window },
     culprit,
@@ -686,6 +769,23 @@ async function recommendFromMetrics(
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * `--since -3h` reads to parseArgs as a flag followed by another option; a value that starts
+ * with a dash is joined to its flag (`--since=-3h`) when the flag takes one.
+ */
+function joinDashValues(argv: string[], valued: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (valued.includes(a) && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
 
 const SUBCOMMANDS: Record<string, (argv: string[], ctx: CliContext) => Promise<number>> = {
   erlang: erlangCommand,
@@ -700,7 +800,9 @@ export const command: Command = {
   async run(argv, ctx) {
     const [sub, ...rest] = argv;
     if (sub === undefined) {
-      throw new UsageError('plan: expected a subcommand: erlang, simulate or recommend (see: throttlescope plan --help)');
+      throw new UsageError(
+        'plan: expected a subcommand: erlang, simulate or recommend (see: throttlescope plan --help)',
+      );
     }
     const run = SUBCOMMANDS[sub];
     if (!run) {
@@ -708,6 +810,18 @@ export const command: Command = {
         `plan: expected a subcommand erlang, simulate or recommend, got "${safeForTerminal(sub)}" (see: throttlescope plan --help)`,
       );
     }
-    return run(rest, ctx);
+    return run(
+      joinDashValues(rest, [
+        '--since',
+        '--until',
+        '--load',
+        '--rate',
+        '--concurrency',
+        '--target',
+        '--seed',
+        '--minutes',
+      ]),
+      ctx,
+    );
   },
 };
