@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type InvokeContextData, Msg, type WorkerBoot, type WorkerToLab } from './protocol.js';
@@ -39,7 +38,8 @@ let tsxApiUrl: string | undefined | null = null;
 function tsxApi(): string | undefined {
   if (tsxApiUrl === null) {
     try {
-      tsxApiUrl = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href;
+      // The ESM entry: require.resolve would pick tsx's CommonJS build, which cannot register ESM hooks.
+      tsxApiUrl = import.meta.resolve('tsx/esm/api');
     } catch {
       tsxApiUrl = undefined;
     }
