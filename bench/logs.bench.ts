@@ -3,14 +3,15 @@
  * (--log-format=AWSALB, Debian's goaccess) and DuckDB (read_csv + GROUP BY through @duckdb/node-api).
  * Generates LINES realistic entries (default 1,000,000; BENCH_LOG_LINES to change) with our own
  * writer, gzip, in the AWS key layout, cached under .bench-data/. Reports wall time, peak RSS
- * (GNU time) and ratios. Nothing is asserted: the figures go to docs/performance.md.
+ * (GNU time) and ratios, then times the line engines alone (parser vs projection scanner) in this
+ * process. Nothing is asserted: the figures go to docs/performance.md.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { formatAlbLine } from '../src/logs/format-line.js';
 import { albRecord } from '../src/logs/record.js';
 import { albLogKey } from '../src/logs/s3-key.js';
@@ -185,4 +186,59 @@ for (const r of runs) {
       .toLocaleString('en-US')
       .padStart(11)}   ${r.ok ? ratio : `FAILED ${r.note}`}`,
   );
+}
+
+// The line engines alone, in this process, on the lines of the first files (decompressed first):
+// the full parser (records, --records) and the projection scanner (aggregation). The built
+// modules are timed, as the CLI runs them.
+{
+  const dist = (m: string) => pathToFileURL(join(root, 'dist', 'logs', m)).href;
+  const { parseAlbLine } = (await import(
+    dist('parse-line.js')
+  )) as typeof import('../src/logs/parse-line.js');
+  const { AlbLineScanner } = (await import(
+    dist('scan-line.js')
+  )) as typeof import('../src/logs/scan-line.js');
+  const { LogAggregator } = (await import(dist('aggregate.js'))) as typeof import('../src/logs/aggregate.js');
+  const blocks: string[] = [];
+  let lines = 0;
+  for (const f of all.slice(0, 10)) {
+    const bytes = gunzipSync(readFileSync(f));
+    for (let s = 0; s < bytes.length; ) {
+      const e = bytes.lastIndexOf(10, Math.min(bytes.length, s + 65536) - 1) + 1 || bytes.length;
+      const text = bytes.toString('utf8', s, e);
+      for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+      blocks.push(text);
+      s = e;
+    }
+  }
+  const scanner = new AlbLineScanner();
+  const engines: [
+    string,
+    (text: string, from: number, to: number, agg: InstanceType<typeof LogAggregator>) => void,
+  ][] = [
+    ['parseAlbLine (record)', (t, a, b) => parseAlbLine(t.slice(a, b))],
+    ['AlbLineScanner (projection)', (_t, a, b) => scanner.scan(a, b)],
+    ['parseAlbLine + aggregate', (t, a, b, agg) => agg.add(parseAlbLine(t.slice(a, b)))],
+    ['AlbLineScanner + aggregate', (_t, a, b, agg) => agg.add(scanner.scan(a, b))],
+  ];
+  const best = new Map<string, number>();
+  for (let round = 0; round < 5; round++) {
+    for (const [name, run] of engines) {
+      const agg = new LogAggregator();
+      const t0 = performance.now();
+      for (const text of blocks) {
+        scanner.setText(text);
+        let p = 0;
+        for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', p)) {
+          run(text, p, i, agg);
+          p = i + 1;
+        }
+      }
+      const us = ((performance.now() - t0) * 1000) / lines;
+      best.set(name, Math.min(best.get(name) ?? Number.POSITIVE_INFINITY, us));
+    }
+  }
+  console.log(`\nline engines on ${lines.toLocaleString('en-US')} decompressed lines (best of 5)   µs/line`);
+  for (const [name, us] of best) console.log(`${name.padEnd(40)} ${us.toFixed(2).padStart(8)}`);
 }

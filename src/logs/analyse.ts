@@ -5,7 +5,16 @@ import { ExitCode, ThrottlescopeError } from '../common/errors.js';
 import { type AggregatorState, LogAggregator, type LogFilter, type LogSummary } from './aggregate.js';
 import type { AlbParseError } from './parse-line.js';
 import type { AlbLogRecord } from './record.js';
-import { listLocal, type ReadOptions, type ReadStats, readAlbLogs, type SourceError } from './sources.js';
+import {
+  type LogFieldVisitor,
+  type LogVisitor,
+  listLocal,
+  type ReadOptions,
+  type ReadStats,
+  readAlbLogFields,
+  readAlbLogs,
+  type SourceError,
+} from './sources.js';
 
 export interface AnalyseOptions extends ReadOptions {
   filter?: LogFilter | undefined;
@@ -15,7 +24,7 @@ export interface AnalyseOptions extends ReadOptions {
   maxExamples?: number | undefined;
   /** Also hand each matching record to the caller (diagnose joins them to probe failures). */
   onRecord?: ((record: AlbLogRecord) => void) | undefined;
-  /** Worker threads for local files (default: one per core, up to 4); 1 = read in this thread. */
+  /** Threads reading local files, this one included (default: one per core, up to 8); 1 = this thread only. */
   workers?: number | undefined;
   /** Below this many bytes on disk, threads cost more than they save (default 8 MiB). */
   parallelMinBytes?: number | undefined;
@@ -39,67 +48,76 @@ async function closeStream(stream: WriteStream): Promise<void> {
   });
 }
 
-interface WorkerResult {
+/** What reading one file gives: its own counts, merged in file order for a deterministic result. */
+export interface FileResult {
+  index: number;
   state: AggregatorState;
   stats: ReadStats;
   examples: string[];
 }
 
+/** The job of every reader of a parallel scan (the worker threads and this thread). */
+export interface ParallelJob {
+  files: string[];
+  /** Int32 at 0: the next file index to claim (Atomics.add), shared by all readers. */
+  next: SharedArrayBuffer;
+  filter: LogFilter;
+  sinceMs?: number | undefined;
+  untilMs?: number | undefined;
+  maxExamples: number;
+}
+
 /**
- * Local files split across worker threads, each aggregating its share; the states merge into the
- * same summary a single thread would produce. Only for aggregation (no per-record callbacks).
+ * Reads files of a parallel job until none is left, claiming them one at a time so that fast
+ * readers take more (no thread waits for another's share), and reports each file's result.
+ */
+export async function readClaimedFiles(
+  job: ParallelJob,
+  report: (result: FileResult) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const next = new Int32Array(job.next);
+  while (!signal?.aborted) {
+    const index = Atomics.add(next, 0, 1);
+    if (index >= job.files.length) return;
+    const aggregator = new LogAggregator(job.filter);
+    const examples: string[] = [];
+    const stats = await readAlbLogFields(
+      [job.files[index] as string],
+      {
+        fields: (f) => {
+          aggregator.add(f);
+        },
+        malformed: (error, ref) => {
+          if (examples.length < job.maxExamples) examples.push(`${ref.source}:${ref.line}: ${error.message}`);
+        },
+      },
+      { sinceMs: job.sinceMs, untilMs: job.untilMs, signal },
+    );
+    report({ index, state: aggregator.state(), stats, examples });
+  }
+}
+
+/**
+ * Local files read by several threads (this one included), each file claimed by whichever reader
+ * is free. Every file's counts are merged in file order, so the summary, the examples and the
+ * errors are exactly those a single thread would produce. Only for aggregation.
  */
 async function analyseInParallel(
   files: string[],
-  workers: number,
+  readers: number,
   options: AnalyseOptions,
   listing: ReadStats,
 ): Promise<LogAnalysis> {
-  // Largest files first, each to the least-loaded worker: shares of similar size.
-  const sized = files
-    .map((f) => ({ f, size: statSync(f, { throwIfNoEntry: false })?.size ?? 0 }))
-    .sort((a, b) => b.size - a.size);
-  const shares = Array.from({ length: workers }, () => ({ files: [] as string[], bytes: 0 }));
-  for (const x of sized) {
-    const least = shares.reduce((a, b) => (b.bytes < a.bytes ? b : a));
-    least.files.push(x.f);
-    least.bytes += x.size;
-  }
-  const here = import.meta.url;
-  const ts = here.endsWith('.ts');
-  const results = await Promise.all(
-    shares
-      .filter((s) => s.files.length > 0)
-      .map(
-        (s) =>
-          new Promise<WorkerResult>((resolve, reject) => {
-            const workerData = {
-              files: s.files.sort(),
-              filter: options.filter ?? {},
-              sinceMs: options.sinceMs,
-              untilMs: options.untilMs,
-              maxExamples: options.maxExamples ?? 5,
-            };
-            const entry = new URL(`./parallel-worker${ts ? '.ts' : '.js'}`, here).href;
-            // From TypeScript sources (tests, tsx) the thread first registers the same loader.
-            const worker = ts
-              ? new Worker(
-                  `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`,
-                  { eval: true, workerData },
-                )
-              : new Worker(new URL(entry), { workerData });
-            const stop = () => void worker.terminate();
-            options.signal?.addEventListener('abort', stop, { once: true });
-            worker.once('message', (m: WorkerResult) => resolve(m));
-            worker.once('error', reject);
-            worker.once('exit', (code) => {
-              options.signal?.removeEventListener('abort', stop);
-              if (code !== 0)
-                reject(new ThrottlescopeError('TS_INTERNAL', `log reader thread exited with code ${code}`));
-            });
-          }),
-      ),
-  );
+  const maxExamples = options.maxExamples ?? 5;
+  const job: ParallelJob = {
+    files,
+    next: new SharedArrayBuffer(4),
+    filter: options.filter ?? {},
+    sinceMs: options.sinceMs,
+    untilMs: options.untilMs,
+    maxExamples,
+  };
   const aggregator = new LogAggregator(options.filter);
   const read: ReadStats = {
     ...listing,
@@ -111,20 +129,60 @@ async function analyseInParallel(
     errors: [...listing.errors],
   };
   const examples: MalformedExample[] = [];
-  // Merge in file order so "first examples" are the same as a single thread's.
-  results.sort((a, b) => (a.examples[0] ?? '~').localeCompare(b.examples[0] ?? '~'));
-  for (const r of results) {
-    aggregator.merge(r.state);
-    read.files += r.stats.files;
-    read.lines += r.stats.lines;
-    read.malformed += r.stats.malformed;
-    read.outsideWindow += r.stats.outsideWindow;
-    read.bytes += r.stats.bytes;
-    read.skippedFiles += r.stats.skippedFiles;
-    read.errors.push(...r.stats.errors);
-    for (const e of r.examples)
-      if (examples.length < (options.maxExamples ?? 5)) examples.push({ message: e });
-  }
+  // Results arrive in any order; they are merged as soon as all files before them are.
+  const pending = new Map<number, FileResult>();
+  let merged = 0;
+  const report = (r: FileResult) => {
+    pending.set(r.index, r);
+    for (let next = pending.get(merged); next !== undefined; next = pending.get(merged)) {
+      pending.delete(merged);
+      merged++;
+      aggregator.merge(next.state);
+      read.files += next.stats.files;
+      read.lines += next.stats.lines;
+      read.malformed += next.stats.malformed;
+      read.outsideWindow += next.stats.outsideWindow;
+      read.bytes += next.stats.bytes;
+      read.skippedFiles += next.stats.skippedFiles;
+      read.errors.push(...next.stats.errors);
+      for (const e of next.examples) if (examples.length < maxExamples) examples.push({ message: e });
+      options.onProgress?.({
+        filesDone: merged,
+        filesTotal: files.length,
+        bytes: read.bytes,
+        source: files[merged - 1] as string,
+      });
+    }
+  };
+  const here = import.meta.url;
+  const ts = here.endsWith('.ts');
+  const threads = Array.from(
+    { length: readers - 1 },
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const entry = new URL(`./parallel-worker${ts ? '.ts' : '.js'}`, here).href;
+        // From TypeScript sources (tests, tsx) the thread first registers the same loader.
+        const worker = ts
+          ? new Worker(
+              `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`,
+              { eval: true, workerData: job },
+            )
+          : new Worker(new URL(entry), { workerData: job });
+        const stop = () => void worker.terminate();
+        options.signal?.addEventListener('abort', stop, { once: true });
+        worker.on('message', (m: FileResult) => report(m));
+        worker.once('error', reject);
+        worker.once('exit', (code) => {
+          options.signal?.removeEventListener('abort', stop);
+          if (code !== 0 && !options.signal?.aborted)
+            reject(new ThrottlescopeError('TS_INTERNAL', `log reader thread exited with code ${code}`));
+          else resolve();
+        });
+      }),
+  );
+  // This thread reads too, rather than wait.
+  const mine = readClaimedFiles(job, report, options.signal);
+  await Promise.all([mine, ...threads]);
   return {
     summary: aggregator.summary({ lines: read.lines, malformed: read.malformed, files: read.files }),
     read,
@@ -138,7 +196,8 @@ export async function analyseAlbLogs(
   sources: readonly string[],
   options: AnalyseOptions = {},
 ): Promise<LogAnalysis> {
-  const workers = options.workers ?? Math.min(4, availableParallelism());
+  // One reader per core (this thread is one), never more than files; memory grows with readers.
+  const workers = options.workers ?? Math.min(8, availableParallelism());
   const localOnly = sources.every((s) => s !== '-' && !s.startsWith('s3://'));
   if (workers > 1 && localOnly && !options.recordsPath && !options.onRecord) {
     const listing: ReadStats = {
@@ -188,24 +247,39 @@ export async function analyseAlbLogs(
       );
     }
   }
-  const read = await readAlbLogs(
-    sources,
-    {
-      record(r) {
-        if (!aggregator.add(r)) return;
-        options.onRecord?.(r);
-        if (records && !writeError) {
-          const { verbatim: _v, ...plain } = r;
-          records.write(`${JSON.stringify(plain)}\n`);
-        }
-      },
-      malformed(error: AlbParseError, ref) {
-        if (examples.length < maxExamples)
-          examples.push({ message: `${ref.source}:${ref.line}: ${error.message}` });
-      },
-    },
-    options,
-  );
+  const malformed = (error: AlbParseError, ref: { source: string; line: number }) => {
+    if (examples.length < maxExamples)
+      examples.push({ message: `${ref.source}:${ref.line}: ${error.message}` });
+  };
+  const onRecord = options.onRecord;
+  // Pure aggregation reads only the fields it counts; records are built only when someone wants them.
+  const read =
+    records === undefined && onRecord === undefined
+      ? await readAlbLogFields(
+          sources,
+          {
+            fields(f) {
+              aggregator.add(f);
+            },
+            malformed,
+          } satisfies LogFieldVisitor,
+          options,
+        )
+      : await readAlbLogs(
+          sources,
+          {
+            record(r) {
+              if (!aggregator.add(r)) return;
+              onRecord?.(r);
+              if (records && !writeError) {
+                const { verbatim: _v, ...plain } = r;
+                records.write(`${JSON.stringify(plain)}\n`);
+              }
+            },
+            malformed,
+          } satisfies LogVisitor,
+          options,
+        );
   if (records) await closeStream(records).catch((e: Error) => (writeError ??= e));
   if (writeError) {
     throw new ThrottlescopeError(

@@ -91,9 +91,20 @@ function scanToken(line: string, start: number, column: number, fieldName: strin
   return after;
 }
 
-/** The slow path for quoted text with backslash escapes; returns the index of the closing quote. */
-function scanEscaped(line: string, from: number, column: number, fieldName: string): number {
-  const n = line.length;
+/** The decoded text of the last quoted token `scanEscaped` read (for the projection scanner). */
+export const escapedText = (): string => tokenText;
+
+/**
+ * The slow path for quoted text with backslash escapes; returns the index of the closing quote.
+ * The line ends at `n` (the projection scanner reads lines inside a larger text).
+ */
+export function scanEscaped(
+  line: string,
+  from: number,
+  column: number,
+  fieldName: string,
+  n = line.length,
+): number {
   let i = from;
   let plainFrom = i;
   let text = '';
@@ -149,7 +160,7 @@ function scanEscaped(line: string, from: number, column: number, fieldName: stri
 // expressions plus Number()/toFixed round trips dominated its profile.
 
 /** Value of an all-digit string, or -1 when it is empty or has another character. */
-function digitsValue(s: string, from = 0, to = s.length): number {
+export function digitsValue(s: string, from = 0, to = s.length): number {
   if (to <= from) return -1;
   let v = 0;
   for (let i = from; i < to; i++) {
@@ -161,7 +172,8 @@ function digitsValue(s: string, from = 0, to = s.length): number {
 }
 
 /** Leading zeros ("007") parse but would not be written back the same way. */
-const hasLeadingZero = (s: string, from: number, to: number) => to - from > 1 && s.charCodeAt(from) === 48;
+export const hasLeadingZero = (s: string, from: number, to: number) =>
+  to - from > 1 && s.charCodeAt(from) === 48;
 
 let secondsCanonical = true;
 /** `0.123` style seconds; NaN when malformed. Sets `secondsCanonical`. */
@@ -187,47 +199,57 @@ function secondsValue(s: string): number {
 
 const at = (s: string, i: number) => s.charCodeAt(i);
 // Entries of a file share their date: Date.UTC runs once per day seen, not once per line.
-let cachedDay = '';
+let cachedDay = -1;
 let cachedDayMs = 0;
-/** Epoch ms of `2024-05-01T12:00:00[.ffffff]Z`, or NaN when it is not that shape. */
-function timestampMs(s: string): number {
-  const n = s.length;
+/**
+ * Epoch ms of `2024-05-01T12:00:00[.ffffff]Z` written in `s` from `from` to `to`, or NaN when
+ * it is not that shape.
+ */
+export function timestampMs(s: string, from = 0, to = s.length): number {
+  const n = to - from;
+  const b = from;
   if (
     n < 20 ||
-    at(s, 4) !== 45 ||
-    at(s, 7) !== 45 ||
-    at(s, 10) !== 84 ||
-    at(s, 13) !== 58 ||
-    at(s, 16) !== 58 ||
-    at(s, n - 1) !== 90
+    at(s, b + 4) !== 45 ||
+    at(s, b + 7) !== 45 ||
+    at(s, b + 10) !== 84 ||
+    at(s, b + 13) !== 58 ||
+    at(s, b + 16) !== 58 ||
+    at(s, to - 1) !== 90
   ) {
     return Number.NaN;
   }
-  const h = digitsValue(s, 11, 13);
-  const mi = digitsValue(s, 14, 16);
-  const sec = digitsValue(s, 17, 19);
+  const h = digitsValue(s, b + 11, b + 13);
+  const mi = digitsValue(s, b + 14, b + 16);
+  const sec = digitsValue(s, b + 17, b + 19);
   if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return Number.NaN;
-  if (cachedDay.length !== 10 || !s.startsWith(cachedDay)) {
-    const y = digitsValue(s, 0, 4);
-    const mo = digitsValue(s, 5, 7);
-    const d = digitsValue(s, 8, 10);
-    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31) return Number.NaN;
-    cachedDay = s.slice(0, 10);
+  const y = digitsValue(s, b, b + 4);
+  const mo = digitsValue(s, b + 5, b + 7);
+  const d = digitsValue(s, b + 8, b + 10);
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31) return Number.NaN;
+  const day = (y * 100 + mo) * 100 + d;
+  if (day !== cachedDay) {
+    cachedDay = day;
     cachedDayMs = Date.UTC(y, mo - 1, d);
   }
   let ms = 0;
   if (n > 20) {
-    if (at(s, 19) !== 46 || n > 30) return Number.NaN;
+    if (at(s, b + 19) !== 46 || n > 30) return Number.NaN;
     const digits = n - 21;
-    if (digits < 1 || digitsValue(s, 20, n - 1) < 0) return Number.NaN;
-    ms = digits >= 3 ? digitsValue(s, 20, 23) : digitsValue(s, 20, n - 1) * 10 ** (3 - digits);
+    if (digits < 1 || digitsValue(s, b + 20, to - 1) < 0) return Number.NaN;
+    ms = digits >= 3 ? digitsValue(s, b + 20, b + 23) : digitsValue(s, b + 20, to - 1) * 10 ** (3 - digits);
   } else if (n !== 20) return Number.NaN;
   return cachedDayMs + ((h * 60 + mi) * 60 + sec) * 1000 + ms;
 }
 
-function fail(field: AlbField, column: number, expected: string, got: string): never {
+/** The error for a field whose text does not fit (`got` shortened past 60 characters). */
+export function fieldError(name: string, column: number, expected: string, got: string): AlbParseError {
   const shown = got.length > 60 ? `${got.slice(0, 57)}...` : got;
-  throw new AlbParseError(field.name, column, `expected ${expected}, got "${shown}"`);
+  return new AlbParseError(name, column, `expected ${expected}, got "${shown}"`);
+}
+
+function fail(field: AlbField, column: number, expected: string, got: string): never {
+  throw fieldError(field.name, column, expected, got);
 }
 
 const FIELD_COUNT = ALB_FIELDS.length;

@@ -2,11 +2,12 @@ import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { ExitCode, ThrottlescopeError } from '../common/errors.js';
 import { type AlbParseError, parseAlbLine } from './parse-line.js';
 import type { AlbLogRecord } from './record.js';
 import { albLogDayPrefix, keyMayOverlap, parseAlbLogKey } from './s3-key.js';
+import { type AlbLineFields, AlbLineScanner } from './scan-line.js';
 
 /** Where a line came from, for messages (`file:line`). */
 export interface LineRef {
@@ -16,6 +17,15 @@ export interface LineRef {
 
 export interface LogVisitor {
   record(record: AlbLogRecord, ref: LineRef): void;
+  malformed?(error: AlbParseError, ref: LineRef, text: string): void;
+}
+
+/**
+ * For aggregation only: each entry as the few fields aggregation reads (`scanAlbLine`), in one
+ * reused object, valid only during the call. Lines are accepted and rejected as `record` would.
+ */
+export interface LogFieldVisitor {
+  fields(fields: AlbLineFields): void;
   malformed?(error: AlbParseError, ref: LineRef, text: string): void;
 }
 
@@ -65,7 +75,7 @@ export interface ReadOptions {
 
 interface Counters {
   stats: ReadStats;
-  visitor: LogVisitor;
+  visitor: LogVisitor | LogFieldVisitor;
   options: ReadOptions;
   /** Files known and files finished, for progress. */
   files: { total: number; done: number };
@@ -73,87 +83,240 @@ interface Counters {
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
+const NEWLINE = 10;
+/**
+ * Bytes decoded into one string at a time: big enough to amortise calls, small enough for V8's
+ * young generation. Records are slices of it (and callers may keep records): smaller blocks then.
+ */
+const SCAN_BLOCK = 64 * 1024;
+const RECORD_BLOCK = 16 * 1024;
+/** zlib output chunk for streamed gzip: fewer thread-pool round trips than the 16 KiB default. */
+const GUNZIP_CHUNK = 512 * 1024;
+/** Files up to this size are read whole... */
+const WHOLE_FILE_MAX = 16 * 1024 * 1024;
+/** ...and, when gzip, inflated in one synchronous call if they expand to at most this. */
+const INFLATE_WHOLE_MAX = 4 * 1024 * 1024;
 
-/** Feeds a byte stream (plain or gzip, detected by its magic bytes) line by line to the visitor. */
-async function consumeStream(stream: Readable, source: string, ctx: Counters): Promise<void> {
-  const { stats, visitor, options } = ctx;
-  let lineNo = 0;
-  let rest = '';
-  const handle = (text: string) => {
-    lineNo++;
-    if (text.length === 0 || (text.length === 1 && text.charCodeAt(0) === 13)) return;
+/**
+ * Splits bytes into lines and hands each to the visitor, parsed (or, for a field visitor, scanned
+ * in place). Bytes are decoded as UTF-8 a block of whole lines at a time: a newline byte never
+ * occurs inside a multi-byte character, so the text is the same as decoding the whole stream.
+ */
+class LineReader {
+  lineNo = 0;
+  /** The bytes of an unfinished line, in pieces (joined once its newline arrives). */
+  private carry: Buffer[] = [];
+  private readonly scanner: AlbLineScanner | null;
+  private readonly fieldVisitor: LogFieldVisitor | null;
+  private readonly sinceMs: number;
+  private readonly untilMs: number;
+  private readonly block: number;
+
+  constructor(
+    private readonly source: string,
+    private readonly ctx: Counters,
+  ) {
+    this.fieldVisitor = 'fields' in ctx.visitor ? ctx.visitor : null;
+    this.scanner = this.fieldVisitor === null ? null : new AlbLineScanner();
+    this.block = this.scanner === null ? RECORD_BLOCK : SCAN_BLOCK;
+    this.sinceMs = ctx.options.sinceMs ?? Number.NEGATIVE_INFINITY;
+    this.untilMs = ctx.options.untilMs ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Reads the whole lines of `buf`; a trailing partial line waits for the next push or `end`. */
+  push(buf: Buffer): void {
+    let start = 0;
+    const n = buf.length;
+    const block = this.block;
+    if (this.carry.length > 0) {
+      const nl = buf.indexOf(NEWLINE);
+      if (nl < 0) {
+        this.carry.push(Buffer.from(buf));
+        return;
+      }
+      this.carry.push(buf.subarray(0, nl + 1));
+      const line = Buffer.concat(this.carry);
+      this.carry = [];
+      this.text(line.toString('utf8'));
+      start = nl + 1;
+    }
+    while (start < n) {
+      let end: number;
+      if (n - start <= block) {
+        end = buf.lastIndexOf(NEWLINE) + 1;
+        if (end <= start) break;
+      } else {
+        end = buf.lastIndexOf(NEWLINE, start + block - 1) + 1;
+        if (end <= start) {
+          end = buf.indexOf(NEWLINE, start + block) + 1;
+          if (end === 0) break;
+        }
+      }
+      this.text(buf.toString('utf8', start, end));
+      start = end;
+      if (this.ctx.options.signal?.aborted) return;
+    }
+    // Copied: the caller may reuse its buffer.
+    if (start < n) this.carry.push(Buffer.from(buf.subarray(start)));
+  }
+
+  /** The last line, when the input does not end with a newline. */
+  end(): void {
+    if (this.carry.length === 0) return;
+    const rest = Buffer.concat(this.carry).toString('utf8');
+    this.carry = [];
+    this.text(rest);
+  }
+
+  /** The lines of `text`: whole lines, each ending with a newline except the last line of an input. */
+  private text(text: string): void {
+    this.scanner?.setText(text);
+    let p = 0;
+    let nl = text.indexOf('\n');
+    while (nl >= 0) {
+      this.line(text, p, nl);
+      p = nl + 1;
+      nl = text.indexOf('\n', p);
+    }
+    if (p < text.length) this.line(text, p, text.length);
+  }
+
+  private line(text: string, from: number, to: number): void {
+    this.lineNo++;
+    const len = to - from;
+    if (len === 0 || (len === 1 && text.charCodeAt(from) === 13)) return;
+    const stats = this.ctx.stats;
+    const scanner = this.scanner;
+    const fieldVisitor = this.fieldVisitor;
+    if (scanner !== null && fieldVisitor !== null) {
+      try {
+        scanner.scan(from, to);
+      } catch (error) {
+        stats.malformed++;
+        fieldVisitor.malformed?.(
+          error as AlbParseError,
+          { source: this.source, line: this.lineNo },
+          text.slice(from, to),
+        );
+        return;
+      }
+      stats.lines++;
+      if (scanner.timeMs < this.sinceMs || scanner.timeMs >= this.untilMs) {
+        stats.outsideWindow++;
+        return;
+      }
+      fieldVisitor.fields(scanner);
+      return;
+    }
+    const visitor = this.ctx.visitor as LogVisitor;
+    const line = from === 0 && to === text.length ? text : text.slice(from, to);
     let record: AlbLogRecord;
     try {
-      record = parseAlbLine(text);
+      record = parseAlbLine(line);
     } catch (error) {
       stats.malformed++;
-      visitor.malformed?.(error as AlbParseError, { source, line: lineNo }, text);
+      visitor.malformed?.(error as AlbParseError, { source: this.source, line: this.lineNo }, line);
       return;
     }
     stats.lines++;
-    if (
-      (options.sinceMs !== undefined && record.timeMs < options.sinceMs) ||
-      (options.untilMs !== undefined && record.timeMs >= options.untilMs)
-    ) {
+    if (record.timeMs < this.sinceMs || record.timeMs >= this.untilMs) {
       stats.outsideWindow++;
       return;
     }
-    visitor.record(record, { source, line: lineNo });
-  };
+    visitor.record(record, { source: this.source, line: this.lineNo });
+  }
+}
 
-  let decoded: AsyncIterable<string>;
+const hasBom = (b: Buffer) => b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
+
+/**
+ * A small file read whole: inflated in one synchronous call (no thread-pool round trip per
+ * 16 KiB, no fresh output buffer per chunk). Returns false, having read no line, when it must be
+ * streamed instead: too large once inflated, or damaged (the stream keeps the lines before the damage).
+ */
+function consumeWhole(buf: Buffer, source: string, ctx: Counters): boolean {
+  if (buf.length === 0) return true;
+  let bytes = buf;
+  if (buf[0] === GZIP_MAGIC_0 && buf[1] === GZIP_MAGIC_1) {
+    // The gzip trailer holds the inflated size (mod 2^32, of the last member only: a hint).
+    const size = buf.length < 18 ? Number.POSITIVE_INFINITY : buf.readUInt32LE(buf.length - 4);
+    if (size > INFLATE_WHOLE_MAX) return false;
+    try {
+      // An output chunk that holds it all: one allocation, and no concatenation of 16 KiB pieces.
+      bytes = gunzipSync(buf, {
+        maxOutputLength: INFLATE_WHOLE_MAX,
+        chunkSize: Math.max(64 * 1024, size + 1),
+      });
+    } catch {
+      return false;
+    }
+  } else if (hasBom(buf)) {
+    bytes = buf.subarray(3); // as TextDecoder, which the streamed path uses, drops it
+  }
+  ctx.stats.bytes += buf.length;
+  const reader = new LineReader(source, ctx);
+  reader.push(bytes);
+  reader.end();
+  return true;
+}
+
+/** Feeds a byte stream (plain or gzip, detected by its magic bytes) line by line to the visitor. */
+async function consumeStream(stream: Readable, source: string, ctx: Counters): Promise<void> {
+  const { stats, options } = ctx;
+  const reader = new LineReader(source, ctx);
+  let decoded: AsyncIterable<Buffer>;
   const first = await firstChunk(stream);
   if (first === null) return;
   stats.bytes += first.chunk.length;
   if (first.chunk[0] === GZIP_MAGIC_0 && first.chunk[1] === GZIP_MAGIC_1) {
-    const gunzip = createGunzip();
+    const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK });
     first.rest.on('error', (e) => gunzip.destroy(e));
     gunzip.write(first.chunk);
     first.rest.on('data', (c: Buffer) => {
       stats.bytes += c.length;
     });
     first.rest.pipe(gunzip);
-    gunzip.setEncoding('utf8');
     decoded = gunzip;
   } else {
+    // As TextDecoder, which this path used to decode with, a leading BOM is dropped.
+    const withoutBom = (b: Buffer) => (hasBom(b) ? b.subarray(3) : b);
     decoded = (async function* () {
-      const decoder = new TextDecoder('utf-8');
-      yield decoder.decode(first.chunk, { stream: true });
-      for await (const c of first.rest) {
-        stats.bytes += (c as Buffer).length;
-        yield decoder.decode(c as Buffer, { stream: true });
+      // The first three bytes decide; they may come in more than one chunk.
+      let head: Buffer | null = first.chunk;
+      if (head.length >= 3) {
+        yield withoutBom(head);
+        head = null;
       }
-      yield decoder.decode();
+      for await (const c of first.rest) {
+        const b = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
+        stats.bytes += b.length;
+        if (head === null) yield b;
+        else {
+          head = Buffer.concat([head, b]);
+          if (head.length >= 3) {
+            yield withoutBom(head);
+            head = null;
+          }
+        }
+      }
+      if (head !== null) yield head;
     })();
   }
   try {
     for await (const chunk of decoded) {
       if (options.signal?.aborted) break;
-      let start = 0;
-      let nl = chunk.indexOf('\n');
-      if (nl >= 0 && rest.length > 0) {
-        handle(rest + chunk.slice(0, nl));
-        rest = '';
-        start = nl + 1;
-        nl = chunk.indexOf('\n', start);
-      }
-      while (nl >= 0) {
-        handle(chunk.slice(start, nl));
-        start = nl + 1;
-        nl = chunk.indexOf('\n', start);
-      }
-      rest += chunk.slice(start);
+      reader.push(chunk);
     }
   } catch (error) {
     // Keep what was read; the damaged tail is reported by name.
-    if (rest.length > 0) handle(rest);
+    reader.end();
     throw new ThrottlescopeError(
       'TS_LOG_SOURCE',
-      `${source}: ${describeStreamError(error)} after ${lineNo} lines (the lines before it were kept)`,
+      `${source}: ${describeStreamError(error)} after ${reader.lineNo} lines (the lines before it were kept)`,
       { exitCode: ExitCode.input, cause: error },
     );
   }
-  if (rest.length > 0) handle(rest);
+  reader.end();
 }
 
 function describeStreamError(error: unknown): string {
@@ -343,6 +506,26 @@ export async function readAlbLogs(
   visitor: LogVisitor,
   options: ReadOptions = {},
 ): Promise<ReadStats> {
+  return readSources(specs, visitor, options);
+}
+
+/**
+ * `readAlbLogs` for aggregation: the same sources, lines, errors and statistics, but each entry
+ * reaches the visitor as the fields aggregation reads, without building a record.
+ */
+export async function readAlbLogFields(
+  specs: readonly string[],
+  visitor: LogFieldVisitor,
+  options: ReadOptions = {},
+): Promise<ReadStats> {
+  return readSources(specs, visitor, options);
+}
+
+async function readSources(
+  specs: readonly string[],
+  visitor: LogVisitor | LogFieldVisitor,
+  options: ReadOptions,
+): Promise<ReadStats> {
   const stats: ReadStats = {
     files: 0,
     skippedFiles: 0,
@@ -396,7 +579,21 @@ export async function readAlbLogs(
       try {
         // Opening first turns a missing/unreadable file into a named error before streaming.
         const handle = await open(file, 'r');
-        await consumeStream(createReadStream('', { fd: handle, highWaterMark: 256 * 1024 }), file, ctx);
+        let streamIt = true;
+        try {
+          if ((await handle.stat()).size <= WHOLE_FILE_MAX)
+            streamIt = !consumeWhole(await handle.readFile(), file, ctx);
+        } catch (error) {
+          await handle.close();
+          throw error;
+        }
+        if (!streamIt) await handle.close();
+        else
+          await consumeStream(
+            createReadStream('', { fd: handle, start: 0, highWaterMark: 256 * 1024 }),
+            file,
+            ctx,
+          );
       } catch (error) {
         stats.errors.push(sourceError(file, error));
       }
