@@ -108,8 +108,17 @@ export class MemoryMetricsStore implements LabMetricsStore {
     if (value > b.max) b.max = value;
     // Percentiles come from the multiset of values kept to 4 significant digits (0.1 %), so that
     // latencies, all distinct, do not cost an entry each.
-    const key = Number.isInteger(value) ? value : Number(value.toPrecision(4));
-    b.values.set(key, (b.values.get(key) ?? 0) + 1);
+    let key = value;
+    if (!Number.isInteger(value)) {
+      // The same value often goes to two series in a row (per load balancer and per target group).
+      if (value !== lastRounded) {
+        lastRounded = value;
+        lastRoundedKey = Number(value.toPrecision(4));
+      }
+      key = lastRoundedKey;
+    }
+    const values = b.values;
+    values.set(key, (values.get(key) ?? 0) + 1);
   }
 
   list(filter?: {
@@ -181,6 +190,9 @@ export class MemoryMetricsStore implements LabMetricsStore {
     return sum;
   }
 }
+
+let lastRounded = Number.NaN;
+let lastRoundedKey = Number.NaN;
 
 function newBucket(t: number): SecondBucket {
   return {

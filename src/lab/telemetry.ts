@@ -122,10 +122,29 @@ export class LabTelemetry {
 
   /** One invocation that ran (throttled ones are not invocations). `durationMs` in lab ms. */
   invocation(fn: string, durationMs: number, error: boolean, t: number): void {
-    this.lambda(LambdaMetric.invocations, fn, 1, t);
-    this.lambda(LambdaMetric.errors, fn, error ? 1 : 0, t);
-    this.lambda(LambdaMetric.duration, fn, durationMs, t);
+    let s = this.invocationSeries.get(fn);
+    if (!s) {
+      const series = (name: string) => [
+        this.store.seriesOf({ namespace: Namespace.lambda, metricName: name, dimensions: this.fn(fn) }),
+        this.store.seriesOf({ namespace: Namespace.lambda, metricName: name, dimensions: NONE }),
+      ];
+      s = [
+        ...series(LambdaMetric.invocations),
+        ...series(LambdaMetric.errors),
+        ...series(LambdaMetric.duration),
+      ];
+      this.invocationSeries.set(fn, s);
+    }
+    const store = this.store;
+    store.putTo(s[0]!, 1, t);
+    store.putTo(s[1]!, 1, t);
+    store.putTo(s[2]!, error ? 1 : 0, t);
+    store.putTo(s[3]!, error ? 1 : 0, t);
+    store.putTo(s[4]!, durationMs, t);
+    store.putTo(s[5]!, durationMs, t);
   }
+  /** Per function: Invocations, Errors, Duration, each per function and account-wide. */
+  private readonly invocationSeries = new Map<string, SeriesHandle[]>();
 
   throttle(fn: string, t: number): void {
     this.lambda(LambdaMetric.throttles, fn, 1, t);
@@ -171,25 +190,82 @@ export class LabTelemetry {
 
   /** One ALB request, published per load balancer and per load balancer + target group. */
   albRequest(m: AlbRequestMetrics, t: number): void {
-    const tg = this.tg(m.targetGroup);
-    const put = (metricName: string, value: number, both: boolean) => {
-      this.put(Namespace.alb, metricName, this.lbDims, value, t);
-      if (both) this.put(Namespace.alb, metricName, tg, value, t);
-    };
-    put(AlbMetric.requestCount, 1, true);
+    let tg = this.albTargetGroups.get(m.targetGroup);
+    if (!tg) {
+      const dims = this.tg(m.targetGroup);
+      const pair = (metricName: string): SeriesPair => [
+        this.store.seriesOf({ namespace: Namespace.alb, metricName, dimensions: this.lbDims }),
+        this.store.seriesOf({ namespace: Namespace.alb, metricName, dimensions: dims }),
+      ];
+      tg = {
+        pair,
+        requestCount: pair(AlbMetric.requestCount),
+        targetFamily: [2, 3, 4, 5].map((f) => pair(TARGET_FAMILY[f]!)),
+        targetResponseTime: pair(AlbMetric.targetResponseTime),
+        processedBytes: pair(AlbMetric.lambdaTargetProcessedBytes),
+        other: new Map(),
+      };
+      this.albTargetGroups.set(m.targetGroup, tg);
+    }
+    const store = this.store;
+    store.putTo(tg.requestCount[0], 1, t);
+    store.putTo(tg.requestCount[1], 1, t);
     if (m.elbStatus !== undefined) {
       const family = Math.floor(m.elbStatus / 100);
-      if (family === 5) put(AlbMetric.elb5xx, 1, false);
-      if (family === 4) put(AlbMetric.elb4xx, 1, false);
-      if (ELB_CODE_METRICS.has(m.elbStatus)) put(`HTTPCode_ELB_${m.elbStatus}_Count`, 1, false);
+      if (family === 5) this.alb(tg, AlbMetric.elb5xx, 1, false, t);
+      if (family === 4) this.alb(tg, AlbMetric.elb4xx, 1, false, t);
+      if (ELB_CODE_METRICS.has(m.elbStatus)) this.alb(tg, `HTTPCode_ELB_${m.elbStatus}_Count`, 1, false, t);
     }
     if (m.targetStatus !== undefined) {
       const family = Math.floor(m.targetStatus / 100);
-      if (family >= 2 && family <= 5) put(`HTTPCode_Target_${family}XX_Count`, 1, true);
+      if (family >= 2 && family <= 5) {
+        const p = tg.targetFamily[family - 2]!;
+        store.putTo(p[0], 1, t);
+        store.putTo(p[1], 1, t);
+      }
     }
-    if (m.lambdaError === 'user') put(AlbMetric.lambdaUserError, 1, true);
-    if (m.lambdaError === 'internal') put(AlbMetric.lambdaInternalError, 1, true);
-    if (m.targetResponseTime !== undefined) put(AlbMetric.targetResponseTime, m.targetResponseTime, true);
-    if (m.processedBytes > 0) put(AlbMetric.lambdaTargetProcessedBytes, m.processedBytes, false);
+    if (m.lambdaError === 'user') this.alb(tg, AlbMetric.lambdaUserError, 1, true, t);
+    if (m.lambdaError === 'internal') this.alb(tg, AlbMetric.lambdaInternalError, 1, true, t);
+    if (m.targetResponseTime !== undefined) {
+      store.putTo(tg.targetResponseTime[0], m.targetResponseTime, t);
+      store.putTo(tg.targetResponseTime[1], m.targetResponseTime, t);
+    }
+    if (m.processedBytes > 0) store.putTo(tg.processedBytes[0], m.processedBytes, t);
+  }
+  private readonly albTargetGroups = new Map<string, AlbTargetGroupSeries>();
+
+  /** A datapoint per load balancer and, with `both`, per load balancer + target group. */
+  private alb(tg: AlbTargetGroupSeries, metricName: string, value: number, both: boolean, t: number): void {
+    let pair = tg.other.get(metricName);
+    if (!pair) {
+      pair = tg.pair(metricName);
+      tg.other.set(metricName, pair);
+    }
+    this.store.putTo(pair[0], value, t);
+    if (both) this.store.putTo(pair[1], value, t);
   }
 }
+
+/** [per load balancer, per load balancer + target group] */
+type SeriesPair = [SeriesHandle, SeriesHandle];
+
+/** Series handles of one target group: those of every request, and the rest by metric name. */
+interface AlbTargetGroupSeries {
+  pair: (metricName: string) => SeriesPair;
+  requestCount: SeriesPair;
+  /** HTTPCode_Target_2XX_Count .. 5XX. */
+  targetFamily: SeriesPair[];
+  targetResponseTime: SeriesPair;
+  processedBytes: SeriesPair;
+  other: Map<string, SeriesPair>;
+}
+
+/** HTTPCode_Target_<family>XX_Count by status family. */
+const TARGET_FAMILY: (string | undefined)[] = [
+  undefined,
+  undefined,
+  AlbMetric.target2xx,
+  AlbMetric.target3xx,
+  AlbMetric.target4xx,
+  AlbMetric.target5xx,
+];

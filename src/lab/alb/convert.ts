@@ -27,6 +27,13 @@ export interface EventInput {
   url: string;
   /** Node's rawHeaders: [name, value, name, value, ...], names as sent. */
   rawHeaders: readonly string[];
+  /**
+   * The names in `rawHeaders` are lower case already, and `contentType` / `contentEncoding` are
+   * the last values of those headers (the ALB front finds them on its own pass).
+   */
+  namesLowerCase?: boolean;
+  contentType?: string | undefined;
+  contentEncoding?: string | undefined;
   body: Buffer;
   targetGroupArn: string;
   multiValueHeaders: boolean;
@@ -84,59 +91,61 @@ export function isUtf8(buf: Buffer): boolean {
 /** The event the ALB sends: lowercase header names; single values keep the last one sent. */
 export function buildAlbEvent(input: EventInput): AlbEvent {
   const { path, query } = splitUrl(input.url);
-  const pairs = queryPairs(query);
   const raw = input.rawHeaders;
+  const lower = input.namesLowerCase === true;
   let contentType: string | undefined;
   let contentEncoding: string | undefined;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (name === 'content-type') contentType = raw[i + 1];
-    else if (name === 'content-encoding') contentEncoding = raw[i + 1];
+  if (lower) {
+    contentType = input.contentType;
+    contentEncoding = input.contentEncoding;
+  } else {
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!.toLowerCase();
+      if (name === 'content-type') contentType = raw[i + 1];
+      else if (name === 'content-encoding') contentEncoding = raw[i + 1];
+    }
   }
   const text = bodyIsText(contentType, contentEncoding, input.body);
-  const event: AlbEvent = {
-    requestContext: { elb: { targetGroupArn: input.targetGroupArn } },
-    httpMethod: input.method,
-    path,
-    body: text ? input.body.toString('utf8') : input.body.toString('base64'),
-    isBase64Encoded: !text,
-  };
+  const body = input.body.length === 0 ? '' : text ? input.body.toString('utf8') : input.body.toString('base64');
+  const requestContext = { elb: { targetGroupArn: input.targetGroupArn } };
   if (input.multiValueHeaders) {
     const q: Record<string, string[]> = {};
-    for (const [k, v] of pairs) {
-      const list = q[k];
-      if (list) list.push(v);
-      else q[k] = [v];
+    if (query) {
+      for (const [k, v] of queryPairs(query)) {
+        const list = q[k];
+        if (list) list.push(v);
+        else q[k] = [v];
+      }
     }
     const h: Record<string, string[]> = {};
     for (let i = 0; i + 1 < raw.length; i += 2) {
-      const name = raw[i]!.toLowerCase();
+      const name = lower ? raw[i]! : raw[i]!.toLowerCase();
       const list = h[name];
       if (list) list.push(raw[i + 1]!);
       else h[name] = [raw[i + 1]!];
     }
     return {
-      requestContext: event.requestContext,
-      httpMethod: event.httpMethod,
+      requestContext,
+      httpMethod: input.method,
       path,
       multiValueQueryStringParameters: q,
       multiValueHeaders: h,
-      body: event.body,
-      isBase64Encoded: event.isBase64Encoded,
+      body,
+      isBase64Encoded: !text,
     };
   }
   const q: Record<string, string> = {};
-  for (const [k, v] of pairs) q[k] = v;
+  if (query) for (const [k, v] of queryPairs(query)) q[k] = v;
   const h: Record<string, string> = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) h[raw[i]!.toLowerCase()] = raw[i + 1]!;
+  for (let i = 0; i + 1 < raw.length; i += 2) h[lower ? raw[i]! : raw[i]!.toLowerCase()] = raw[i + 1]!;
   return {
-    requestContext: event.requestContext,
-    httpMethod: event.httpMethod,
+    requestContext,
+    httpMethod: input.method,
     path,
     queryStringParameters: q,
     headers: h,
-    body: event.body,
-    isBase64Encoded: event.isBase64Encoded,
+    body,
+    isBase64Encoded: !text,
   };
 }
 

@@ -56,19 +56,26 @@ export interface RouteResult {
 
 export class Router {
   private readonly rules: CompiledRule[];
-  constructor(
-    rules: readonly ListenerRule[],
-    private readonly defaultTargetGroup: string,
-  ) {
+  /** One result object per rule (callers only read them). */
+  private readonly results: RouteResult[];
+  private readonly fallback: RouteResult;
+  /** Whether any rule looks at the host (else the Host header is not even parsed). */
+  private readonly needsHost: boolean;
+  constructor(rules: readonly ListenerRule[], defaultTargetGroup: string) {
     this.rules = rules.map(compileRule).sort((a, b) => a.priority - b.priority);
+    this.results = this.rules.map((r) => ({ targetGroup: r.targetGroup, priority: r.priority }));
+    this.fallback = { targetGroup: defaultTargetGroup, priority: 0 };
+    this.needsHost = rules.some((r) => r.host !== undefined);
   }
 
   route(method: string, path: string, hostHeader: string | undefined): RouteResult {
-    const host = stripPort(hostHeader ?? '');
-    for (const r of this.rules) {
-      if (r.match(method, path, host)) return { targetGroup: r.targetGroup, priority: r.priority };
+    const rules = this.rules;
+    if (rules.length === 0) return this.fallback;
+    const host = this.needsHost ? stripPort(hostHeader ?? '') : '';
+    for (let i = 0; i < rules.length; i++) {
+      if (rules[i]!.match(method, path, host)) return this.results[i]!;
     }
-    return { targetGroup: this.defaultTargetGroup, priority: 0 };
+    return this.fallback;
   }
 }
 

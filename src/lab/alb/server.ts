@@ -8,15 +8,20 @@ import {
 import type { AddressInfo, Socket } from 'node:net';
 import type { Clock } from '../../common/clock.js';
 import { TRACE_HEADER } from '../../common/trace-id.js';
-import { ALB_FIELDS } from '../../logs/fields.js';
-import type { AlbLogRecord } from '../../logs/record.js';
 import type { AccessLogWriter } from '../access-log.js';
 import type { TargetGroupIds } from '../ids.js';
 import type { InvokeOutcome, LambdaRuntime } from '../lambda/runtime.js';
 import { randomHex } from '../random.js';
 import type { LabTelemetry } from '../telemetry.js';
-import { AlbLambdaLimits, buildAlbEvent, checkAlbResponse, isUtf8 } from './convert.js';
+import {
+  type AlbHttpResponse,
+  AlbLambdaLimits,
+  buildAlbEvent,
+  checkAlbResponse,
+  isUtf8,
+} from './convert.js';
 import { ALB_SERVER_HEADER, AlbLambdaError, type AlbLambdaErrorKind, albErrorPage } from './errors.js';
+import { formatLabLine } from './log-line.js';
 import type { Router } from './rules.js';
 import { albTraceHeader } from './trace.js';
 
@@ -68,7 +73,11 @@ let cachedPrefix = '';
 
 const seconds = (ms: number) => Math.max(0, ms) / 1000;
 
+/** Header values with a byte outside ASCII (Node reads header bytes as latin1). */
+const NON_ASCII = /[^\x00-\x7f]/;
+
 interface Exchange {
+  front: AlbFront;
   t0: number;
   /** Dispatch to the function and its answer (lab ms); undefined when not dispatched. */
   t1?: number | undefined;
@@ -76,6 +85,12 @@ interface Exchange {
   tg: AlbTargetGroup;
   priority: number;
   trace: string;
+  method: string;
+  url: string;
+  /** The Host and User-Agent headers as received (first of each). */
+  host: string | undefined;
+  userAgent: string | undefined;
+  conn: Connection;
   receivedBytes: number;
   targetStatus?: number | undefined;
   reason?: string | undefined;
@@ -84,14 +99,46 @@ interface Exchange {
   logged: boolean;
 }
 
+/** Per client connection: the ALB's connection trace id and the client's address. */
+interface Connection {
+  id: string;
+  client: string;
+  port: number;
+}
+
+/** A function response checked and turned into what goes on the wire. */
+interface WireResponse {
+  statusCode: number;
+  statusMessage: string | undefined;
+  /** Header name/value pairs for writeHead, content-length included. */
+  rawHeaders: string[];
+  body: Buffer;
+  sentBytes: number;
+}
+
+/** The exchange of a response, for the shared 'close' listener. */
+const EXCHANGE = Symbol('alb.exchange');
+type TaggedResponse = ServerResponse & { [EXCHANGE]?: Exchange };
+
+function onResponseClose(this: TaggedResponse): void {
+  const ex = this[EXCHANGE];
+  if (ex) ex.front.logExchange(this, ex);
+}
+
 export class AlbFront {
   readonly server: Server;
   readonly counters: AlbCounters = { requests: 0, byElbStatus: {}, byErrorReason: {}, byTargetGroup: {} };
-  private readonly connIds = new WeakMap<Socket, string>();
+  private readonly conns = new WeakMap<Socket, Connection>();
   private port = 0;
+  private portText = '0';
   /** Requests waiting for a body or a function. */
   private inFlight = 0;
   private readonly idleWaiters: (() => void)[] = [];
+  /** Checked responses of functions that always return the same frozen value, per value. */
+  private readonly constant = [new WeakMap<object, WireResponse>(), new WeakMap<object, WireResponse>()];
+  /** The last Host header seen and its request-line form (`host` without port, or 127.0.0.1). */
+  private lastHost: string | undefined = '';
+  private lastLogHost = '127.0.0.1';
 
   constructor(private readonly o: AlbFrontOptions) {
     this.server = createServer({ keepAliveTimeout: o.idleTimeoutMs ?? 60_000 }, (req, res) => {
@@ -104,7 +151,13 @@ export class AlbFront {
     });
     this.server.headersTimeout = 60_000;
     this.server.requestTimeout = 0;
-    this.server.on('connection', (s: Socket) => this.connIds.set(s, `TID_${randomHex(16)}`));
+    this.server.on('connection', (s: Socket) => {
+      this.conns.set(s, {
+        id: `TID_${randomHex(16)}`,
+        client: clientAddress(s.remoteAddress),
+        port: s.remotePort ?? 0,
+      });
+    });
   }
 
   async listen(host: string, port: number): Promise<number> {
@@ -117,6 +170,7 @@ export class AlbFront {
       });
     });
     this.port = (this.server.address() as AddressInfo).port;
+    this.portText = String(this.port);
     return this.port;
   }
 
@@ -136,69 +190,129 @@ export class AlbFront {
     await closed;
   }
 
+  private connection(socket: Socket): Connection {
+    let c = this.conns.get(socket);
+    if (!c) {
+      c = {
+        id: `TID_${randomHex(16)}`,
+        client: clientAddress(socket.remoteAddress),
+        port: socket.remotePort ?? 0,
+      };
+      this.conns.set(socket, c);
+    }
+    return c;
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const clock = this.o.clock;
     const t0 = clock.now();
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    const route = this.o.router.route(method, path, req.headers.host);
-    const tg = this.o.targetGroups.get(route.targetGroup)!;
     const raw = req.rawHeaders;
 
-    // Headers: check UTF-8 (Node reads header bytes as latin1), add the ALB's own.
+    // One pass over the headers (req.headers is never built): check UTF-8 (Node reads header
+    // bytes as latin1), note the ones the ALB reads itself, add the ALB's own.
     let badHeader = false;
     const headers: string[] = [];
     let clientTrace: string | undefined;
     let clientXff: string | undefined;
+    let host: string | undefined;
+    let userAgent: string | undefined;
+    let contentLength: string | undefined;
+    let chunked = false;
+    let contentType: string | undefined;
+    let contentEncoding: string | undefined;
     let headerBytes = 0;
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i]!;
-      let value = raw[i + 1]!;
+      const received = raw[i + 1]!;
+      let value = received;
       headerBytes += name.length + value.length + 4;
-      if (/[^\x00-\x7f]/.test(value)) {
+      if (NON_ASCII.test(value)) {
         const bytes = Buffer.from(value, 'latin1');
         if (isUtf8(bytes)) value = bytes.toString('utf8');
         else badHeader = true;
       }
       const lower = name.toLowerCase();
-      if (lower === TRACE_HEADER) {
-        clientTrace = value;
-        continue;
+      switch (lower) {
+        case TRACE_HEADER:
+          clientTrace = value;
+          continue;
+        case 'x-forwarded-for':
+          clientXff = value;
+          continue;
+        case 'x-forwarded-port':
+        case 'x-forwarded-proto':
+          continue;
+        // As Node's req.headers has them: the first Host, User-Agent and Content-Length.
+        case 'host':
+          host ??= received;
+          break;
+        case 'user-agent':
+          userAgent ??= received;
+          break;
+        case 'content-length':
+          contentLength ??= received;
+          break;
+        case 'transfer-encoding':
+          chunked = true;
+          break;
+        // As the event builder reads them: the last one.
+        case 'content-type':
+          contentType = value;
+          break;
+        case 'content-encoding':
+          contentEncoding = value;
+          break;
       }
-      if (lower === 'x-forwarded-for') {
-        clientXff = value;
-        continue;
-      }
-      if (lower === 'x-forwarded-port' || lower === 'x-forwarded-proto') continue;
       headers.push(lower, value);
     }
+    const q = url.indexOf('?');
+    const route = this.o.router.route(method, q < 0 ? url : url.slice(0, q), host);
+    const tg = this.o.targetGroups.get(route.targetGroup)!;
+    const conn = this.connection(req.socket);
     const trace = albTraceHeader(clientTrace, t0);
-    const clientIp = clientAddress(req.socket.remoteAddress);
-    headers.push('x-amzn-trace-id', trace);
-    headers.push('x-forwarded-for', clientXff ? `${clientXff}, ${clientIp}` : clientIp);
-    headers.push('x-forwarded-port', String(this.port));
-    headers.push('x-forwarded-proto', 'http');
+    headers.push(
+      'x-amzn-trace-id',
+      trace,
+      'x-forwarded-for',
+      clientXff ? `${clientXff}, ${conn.client}` : conn.client,
+      'x-forwarded-port',
+      this.portText,
+      'x-forwarded-proto',
+      'http',
+    );
 
     const ex: Exchange = {
+      front: this,
       t0,
+      t1: undefined,
+      t2: undefined,
       tg,
       priority: route.priority,
       trace,
+      method,
+      url,
+      host,
+      userAgent,
+      conn,
       receivedBytes: method.length + url.length + 12 + headerBytes + 2,
+      targetStatus: undefined,
+      reason: undefined,
       sentBytes: 0,
       elbStatus: 0,
       logged: false,
     };
-    res.on('close', () => this.log(req, res, ex));
+    (res as TaggedResponse)[EXCHANGE] = ex;
+    res.on('close', onResponseClose);
 
-    const body = readBody(req);
-    if (!(body instanceof Promise)) this.dispatch(req, res, ex, method, url, headers, body, badHeader);
-    else {
+    const body = readBody(req, contentLength, chunked);
+    if (!(body instanceof Promise)) {
+      this.dispatch(res, ex, headers, contentType, contentEncoding, body, badHeader);
+    } else {
       this.inFlight++;
       void body
-        .then((b) => this.dispatch(req, res, ex, method, url, headers, b, badHeader))
+        .then((b) => this.dispatch(res, ex, headers, contentType, contentEncoding, b, badHeader))
         .catch(() => this.fail(res, ex))
         .finally(() => this.settled());
     }
@@ -206,12 +320,11 @@ export class AlbFront {
 
   /** Sends the request to the function; answers from the outcome. Synchronous up to the invoke. */
   private dispatch(
-    req: IncomingMessage,
     res: ServerResponse,
     ex: Exchange,
-    method: string,
-    url: string,
     headers: string[],
+    contentType: string | undefined,
+    contentEncoding: string | undefined,
     body: Body,
     badHeader: boolean,
   ): void {
@@ -226,9 +339,12 @@ export class AlbFront {
     }
     const tg = ex.tg;
     const event = buildAlbEvent({
-      method,
-      url,
+      method: ex.method,
+      url: ex.url,
       rawHeaders: headers,
+      namesLowerCase: true,
+      contentType,
+      contentEncoding,
       body: body.data,
       targetGroupArn: tg.arn,
       multiValueHeaders: tg.multiValueHeaders,
@@ -243,14 +359,33 @@ export class AlbFront {
       return;
     }
     ex.t1 = this.o.clock.now();
+    if (started.outcome) {
+      // The function finished at once: answer now, no promise.
+      try {
+        this.respond(res, ex, started.outcome);
+      } catch {
+        this.fail(res, ex);
+      }
+      return;
+    }
     this.inFlight++;
-    started.done
-      .then((outcome) => this.respond(req, res, ex, outcome))
-      .catch(() => this.fail(res, ex))
-      .finally(() => this.settled());
+    started.done.then(
+      (outcome) => {
+        try {
+          this.respond(res, ex, outcome);
+        } catch {
+          this.fail(res, ex);
+        }
+        this.settled();
+      },
+      () => {
+        this.fail(res, ex);
+        this.settled();
+      },
+    );
   }
 
-  private respond(_req: IncomingMessage, res: ServerResponse, ex: Exchange, outcome: InvokeOutcome): void {
+  private respond(res: ServerResponse, ex: Exchange, outcome: InvokeOutcome): void {
     ex.t2 = this.o.clock.now();
     const tg = ex.tg;
     if (outcome.kind === 'error') {
@@ -261,44 +396,41 @@ export class AlbFront {
       this.sendError(res, ex, 'responseTooLarge');
       return;
     }
-    let value = outcome.value;
-    if (value === undefined) {
-      try {
-        value = JSON.parse(outcome.json);
-      } catch {
+    let w: WireResponse | undefined;
+    const cache = outcome.constant ? this.constant[tg.multiValueHeaders ? 1 : 0]! : undefined;
+    if (cache) w = cache.get(outcome.value as object);
+    if (!w) {
+      let value = outcome.value;
+      if (value === undefined) {
+        try {
+          value = JSON.parse(outcome.json);
+        } catch {
+          this.sendError(res, ex, 'invalidResponse');
+          return;
+        }
+      }
+      const checked = checkAlbResponse(value, tg.multiValueHeaders);
+      if (!checked.ok) {
         this.sendError(res, ex, 'invalidResponse');
         return;
       }
+      w = wireResponse(checked.response);
+      if (cache) cache.set(outcome.value as object, w);
     }
-    const checked = checkAlbResponse(value, tg.multiValueHeaders);
-    if (!checked.ok) {
-      this.sendError(res, ex, 'invalidResponse');
-      return;
-    }
-    const r = checked.response;
-    ex.targetStatus = r.statusCode;
-    ex.elbStatus = r.statusCode;
+    ex.targetStatus = w.statusCode;
+    ex.elbStatus = w.statusCode;
     if (res.destroyed) return;
-    const raw: string[] = [];
-    let hb = 0;
-    for (const [k, vs] of r.headers) {
-      for (const v of vs) {
-        raw.push(k, v);
-        hb += k.length + v.length + 4;
-      }
-    }
-    raw.push('content-length', String(r.body.length));
     try {
-      if (r.statusMessage) res.writeHead(r.statusCode, r.statusMessage, raw);
-      else res.writeHead(r.statusCode, raw);
+      if (w.statusMessage) res.writeHead(w.statusCode, w.statusMessage, w.rawHeaders);
+      else res.writeHead(w.statusCode, w.rawHeaders);
     } catch {
       // A header Node refuses (the ALB would call the response malformed).
       ex.targetStatus = undefined;
       this.sendError(res, ex, 'invalidResponse');
       return;
     }
-    ex.sentBytes = 17 + (r.statusMessage?.length ?? 0) + hb + 40 + r.body.length;
-    res.end(r.body);
+    ex.sentBytes = w.sentBytes;
+    res.end(w.body);
   }
 
   private fail(res: ServerResponse, ex: Exchange): void {
@@ -332,8 +464,17 @@ export class AlbFront {
     res.end(page);
   }
 
+  /** The Host as the request line logs it: without its port; 127.0.0.1 when absent. */
+  private logHost(host: string | undefined): string {
+    if (host !== this.lastHost) {
+      this.lastHost = host;
+      this.lastLogHost = (host ?? '').replace(/:\d+$/, '') || '127.0.0.1';
+    }
+    return this.lastLogHost;
+  }
+
   /** Exactly one log entry and one set of metrics per request, when the exchange is over. */
-  private log(req: IncomingMessage, res: ServerResponse, ex: Exchange): void {
+  logExchange(res: ServerResponse, ex: Exchange): void {
     if (ex.logged) return;
     ex.logged = true;
     const t3 = this.o.clock.now();
@@ -344,48 +485,32 @@ export class AlbFront {
       ex.sentBytes = 0;
     }
     const dispatched = ex.t1 !== undefined && ex.t2 !== undefined && finished;
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '') || '127.0.0.1';
-    // Every field spelled out (no albRecord spread): this runs once per request.
-    const record: AlbLogRecord = {
-      type: 'http',
-      time: isoMicros(t3),
-      timeMs: t3,
-      elb: this.o.elb,
-      client: clientAddress(req.socket.remoteAddress),
-      clientPort: req.socket.remotePort ?? 0,
-      target: null,
-      targetPort: null,
-      requestProcessingTime: dispatched ? seconds(ex.t1! - ex.t0) : null,
-      targetProcessingTime: dispatched ? seconds(ex.t2! - ex.t1!) : null,
-      responseProcessingTime: dispatched ? seconds(t3 - ex.t2!) : null,
-      elbStatusCode: ex.elbStatus,
-      targetStatusCode: finished ? (ex.targetStatus ?? null) : null,
-      receivedBytes: ex.receivedBytes,
-      sentBytes: ex.sentBytes,
-      request: `${req.method ?? '-'} http://${host}:${this.port}${req.url ?? '/'} HTTP/${req.httpVersion}`,
-      userAgent: req.headers['user-agent'] ?? null,
-      sslCipher: null,
-      sslProtocol: null,
-      targetGroupArn: ex.tg.arn,
-      traceId: ex.trace,
-      domainName: null,
-      chosenCertArn: null,
-      matchedRulePriority: ex.priority,
-      requestCreationTime: isoMicros(ex.t0),
-      actionsExecuted: 'forward',
-      redirectUrl: null,
-      errorReason: ex.reason ?? null,
-      targetPortList: null,
-      targetStatusCodeList: null,
-      classification: null,
-      classificationReason: null,
-      connTraceId: this.connIds.get(req.socket) ?? null,
-      transformedHost: null,
-      transformedUri: null,
-      requestTransformStatus: null,
-      fieldCount: ALB_FIELDS.length,
-    };
-    this.o.accessLog.write(record);
+    const req = res.req;
+    this.o.accessLog.writeLine(
+      formatLabLine({
+        time: isoMicros(t3),
+        timeMs: t3,
+        elb: this.o.elb,
+        client: ex.conn.client,
+        clientPort: ex.conn.port,
+        requestProcessingTime: dispatched ? seconds(ex.t1! - ex.t0) : null,
+        targetProcessingTime: dispatched ? seconds(ex.t2! - ex.t1!) : null,
+        responseProcessingTime: dispatched ? seconds(t3 - ex.t2!) : null,
+        elbStatusCode: ex.elbStatus,
+        targetStatusCode: finished ? (ex.targetStatus ?? null) : null,
+        receivedBytes: ex.receivedBytes,
+        sentBytes: ex.sentBytes,
+        request: `${ex.method} http://${this.logHost(ex.host)}:${this.port}${ex.url} HTTP/${req.httpVersion}`,
+        userAgent: ex.userAgent ?? null,
+        targetGroupArn: ex.tg.arn,
+        traceId: ex.trace,
+        matchedRulePriority: ex.priority,
+        requestCreationTime: isoMicros(ex.t0),
+        errorReason: ex.reason ?? null,
+        connTraceId: ex.conn.id,
+      }),
+      t3,
+    );
 
     const lambdaError = ex.reason?.startsWith('Lambda') ? 'user' : undefined;
     this.o.telemetry.albRequest(
@@ -416,6 +541,26 @@ export class AlbFront {
   }
 }
 
+/** The checked response as headers for writeHead, body and the sent_bytes estimate. */
+function wireResponse(r: AlbHttpResponse): WireResponse {
+  const rawHeaders: string[] = [];
+  let hb = 0;
+  for (const [k, vs] of r.headers) {
+    for (const v of vs) {
+      rawHeaders.push(k, v);
+      hb += k.length + v.length + 4;
+    }
+  }
+  rawHeaders.push('content-length', String(r.body.length));
+  return {
+    statusCode: r.statusCode,
+    statusMessage: r.statusMessage,
+    rawHeaders,
+    body: r.body,
+    sentBytes: 17 + (r.statusMessage?.length ?? 0) + hb + 40 + r.body.length,
+  };
+}
+
 /** IPv4-mapped IPv6 addresses are logged as plain IPv4, as the ALB logs IPv4 clients. */
 function clientAddress(a: string | undefined): string {
   if (!a) return '0.0.0.0';
@@ -433,9 +578,8 @@ const EMPTY: Body = { data: Buffer.alloc(0), length: 0, tooLarge: false };
 /**
  * Reads the request body, keeping at most the 1 MB Lambda limit (the rest is drained and counted).
  */
-function readBody(req: IncomingMessage): Body | Promise<Body> {
-  const cl = req.headers['content-length'];
-  if ((cl === undefined || cl === '0') && req.headers['transfer-encoding'] === undefined) {
+function readBody(req: IncomingMessage, contentLength: string | undefined, chunked: boolean): Body | Promise<Body> {
+  if ((contentLength === undefined || contentLength === '0') && !chunked) {
     req.resume();
     return EMPTY;
   }

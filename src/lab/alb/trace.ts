@@ -1,5 +1,5 @@
 import { newTraceRoot, traceRootOf } from '../../common/trace-id.js';
-import { randomChunk } from '../random.js';
+import { randomChunk, randomHex } from '../random.js';
 
 /**
  * The X-Amzn-Trace-Id value the ALB forwards (and logs as trace_id), from the client's value.
@@ -11,7 +11,15 @@ import { randomChunk } from '../random.js';
  *   malformed Root is dropped).
  */
 export function albTraceHeader(client: string | undefined, nowMs: number): string {
-  if (client === undefined || client.trim() === '') return `Root=${newTraceRoot(nowMs, randomChunk(12))}`;
+  if (client === undefined || client.trim() === '') {
+    // The common case, once per request: newTraceRoot's format with the epoch seconds cached.
+    const second = Math.floor(nowMs / 1000);
+    if (second !== cachedSecond) {
+      cachedSecond = second;
+      cachedPrefix = `Root=1-${second.toString(16).padStart(8, '0')}-`;
+    }
+    return cachedPrefix + randomHex(12);
+  }
   const fields = client
     .split(';')
     .map((f) => f.trim())
@@ -23,3 +31,6 @@ export function albTraceHeader(client: string | undefined, nowMs: number): strin
   const rest = fields.filter((f) => !/^(Root|Self)=/i.test(f));
   return [`Root=${newTraceRoot(nowMs, randomChunk(12))}`, ...rest].join(';');
 }
+
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';

@@ -20,12 +20,15 @@ export interface InvokeContextData {
   logStreamName: string;
 }
 
-/** Lab -> worker. `deadline` is wall-clock epoch ms; `event` is structured-cloned. */
+/**
+ * Lab -> worker. `deadline` is wall-clock epoch ms; `event` is structured-cloned. The context
+ * fields that do not change between invocations travel once, in `WorkerBoot.context`.
+ */
 export interface InvokeMessage {
   type: typeof Msg.invoke;
   id: number;
   event: unknown;
-  context: InvokeContextData;
+  requestId: string;
   deadline: number;
 }
 
@@ -67,4 +70,9 @@ export interface WorkerBoot {
   timeScale: number;
   /** file: URL of tsx's ESM API, to load TypeScript handlers; undefined for JavaScript. */
   tsxApi?: string | undefined;
+  /**
+   * The invocation context without its per-invocation fields (`awsRequestId`, and
+   * `logStreamName`, which the worker derives from it as `lab/[$LATEST]<id without dashes>`).
+   */
+  context: Omit<InvokeContextData, 'awsRequestId' | 'logStreamName'>;
 }

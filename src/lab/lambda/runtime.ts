@@ -5,7 +5,6 @@ import type { ConcurrencyPool } from '../../common/concurrency/pool.js';
 import type { ScenarioFunction } from '../scenario.js';
 import type { LabTelemetry } from '../telemetry.js';
 import { defaultRandom, durationSampler, type Random } from './distribution.js';
-import type { InvokeContextData } from './protocol.js';
 import { type FunctionError, WorkerPool } from './worker-pool.js';
 
 /**
@@ -24,6 +23,11 @@ export type InvokeOutcome =
       bytes: number;
       /** The parsed value when already at hand (synthetic functions), else parse `json`. */
       value?: unknown;
+      /**
+       * `value` is deeply frozen and the same object on every invocation of this function, so a
+       * caller may cache what it derives from it (the ALB caches the checked response).
+       */
+      constant?: boolean;
       /** Lab milliseconds. */
       durationMs: number;
       requestId: string;
@@ -31,7 +35,16 @@ export type InvokeOutcome =
   | { kind: 'error'; error: FunctionError; durationMs: number; requestId: string };
 
 export type StartResult =
-  | { kind: 'started'; done: Promise<InvokeOutcome> }
+  | {
+      kind: 'started';
+      done: Promise<InvokeOutcome>;
+      /**
+       * The outcome, when the function finished at once (a synthetic function with no duration):
+       * a caller may use it without waiting for `done`. Its concurrency slot is still given back
+       * a microtask later, as when the outcome comes through `done`.
+       */
+      outcome?: InvokeOutcome | undefined;
+    }
   | { kind: 'throttled'; cause: ThrottleCause }
   | { kind: 'not-found' };
 
@@ -42,13 +55,14 @@ interface FunctionState {
   index: number;
   arn: string;
   counters: FunctionCounters;
-  run: (event: unknown, ctx: InvokeContextData, timeoutMs: number) => Promise<RunOutcome>;
+  /** Runs one invocation: an outcome at once (no duration) or a promise of it. */
+  run: (event: unknown, requestId: string, timeoutMs: number) => RunOutcome | Promise<RunOutcome>;
   close: () => Promise<void>;
   workers?: WorkerPool | undefined;
 }
 
 type RunOutcome =
-  | { ok: true; json: string; bytes: number; value?: unknown; durationMs?: number }
+  | { ok: true; json: string; bytes: number; value?: unknown; constant?: boolean; durationMs?: number }
   | { ok: false; error: FunctionError; durationMs?: number };
 
 export interface FunctionCounters {
@@ -79,9 +93,11 @@ export class LambdaRuntime {
   private readonly telemetry: LabTelemetry;
   private readonly timers = new Set<NodeJS.Timeout>();
   private accountPeak = 0;
+  private accountTotal = 0;
   private closed = false;
-  /** Invocations still running (so close() can wait for them). */
-  private readonly running = new Set<Promise<unknown>>();
+  /** Invocations still running (so close() can wait for them), and who waits for none. */
+  private running = 0;
+  private readonly idleWaiters: (() => void)[] = [];
 
   constructor(opts: LambdaRuntimeOptions) {
     this.pool = opts.pool;
@@ -104,12 +120,16 @@ export class LambdaRuntime {
         throttlesByCause: { account: 0, reserved: 0, scaling: 0 },
         peak: 0,
       };
-      const state: FunctionState = { spec, index, arn, counters, ...this.executor(spec, random) };
+      const state: FunctionState = { spec, index, arn, counters, ...this.executor(spec, arn, random) };
       this.fns.set(spec.name, state);
     }
   }
 
-  private executor(spec: ScenarioFunction, random: Random): Pick<FunctionState, 'run' | 'close' | 'workers'> {
+  private executor(
+    spec: ScenarioFunction,
+    arn: string,
+    random: Random,
+  ): Pick<FunctionState, 'run' | 'close' | 'workers'> {
     if (spec.synthetic) {
       const model = spec.synthetic;
       const sample = durationSampler(model.duration, random);
@@ -123,15 +143,17 @@ export class LambdaRuntime {
       });
       const json = JSON.stringify(value);
       const bytes = Buffer.byteLength(json);
-      const ok: RunOutcome = { ok: true, json, bytes, value };
+      const ok: RunOutcome = { ok: true, json, bytes, value, constant: true };
+      const instant: RunOutcome = Object.freeze({ ...ok, durationMs: 0 });
       const timeoutMs = spec.timeout;
       return {
-        run: (_event, ctx) => {
+        run: (_event, requestId) => {
           const d = sample();
           const failed = model.errorRate > 0 && random() <= model.errorRate;
           const timedOut = d >= timeoutMs;
           const labMs = timedOut ? timeoutMs : d;
-          if (labMs <= 0 && !failed && !timedOut) return Promise.resolve({ ...ok, durationMs: 0 });
+          // No duration: done at once, no timer and no promise.
+          if (labMs <= 0 && !failed && !timedOut) return instant;
           return new Promise<RunOutcome>((resolve) => {
             const done = () => {
               this.timers.delete(timer);
@@ -141,7 +163,7 @@ export class LambdaRuntime {
                   durationMs: labMs,
                   error: {
                     errorType: 'Sandbox.Timedout',
-                    errorMessage: `${ctx.awsRequestId} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+                    errorMessage: `${requestId} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
                   },
                 });
               } else if (failed) {
@@ -166,13 +188,22 @@ export class LambdaRuntime {
       memoryMb: spec.memoryMb,
       maxWorkers: spec.handler!.maxWorkers,
       timeScale: this.timeScale,
+      context: {
+        functionName: spec.name,
+        functionVersion: '$LATEST',
+        invokedFunctionArn: arn,
+        memoryLimitInMB: String(spec.memoryMb),
+        logGroupName: `/aws/lambda/${spec.name}`,
+      },
     });
     return {
       workers,
-      run: async (event, ctx, timeoutMs) => {
-        const r = await workers.invoke(event, ctx, timeoutMs);
-        return r.ok ? { ok: true, json: r.payload, bytes: Buffer.byteLength(r.payload) } : r;
-      },
+      run: (event, requestId, timeoutMs) =>
+        new Promise<RunOutcome>((resolve) =>
+          workers.submit(event, requestId, timeoutMs, (r) =>
+            resolve(r.ok ? { ok: true, json: r.payload, bytes: Buffer.byteLength(r.payload) } : r),
+          ),
+        ),
       close: () => workers.close(),
     };
   }
@@ -220,45 +251,44 @@ export class LambdaRuntime {
     if (inFlight > f.counters.peak) f.counters.peak = inFlight;
     this.accountTotal++;
     if (this.accountTotal > this.accountPeak) this.accountPeak = this.accountTotal;
-    const done = this.execute(f, event, now);
-    this.running.add(done);
-    void done.finally(() => this.running.delete(done));
-    return { kind: 'started', done };
+    this.running++;
+    const requestId = randomUUID();
+    let run: RunOutcome | Promise<RunOutcome>;
+    try {
+      run = f.run(event, requestId, f.spec.timeout);
+    } catch (e) {
+      run = runtimeError(e);
+    }
+    if (run instanceof Promise) {
+      const done = run.then(
+        (o) => this.finish(f, o, now, requestId),
+        (e: unknown) => this.finish(f, runtimeError(e), now, requestId),
+      );
+      return { kind: 'started', done };
+    }
+    // Finished at once. The slot goes back a microtask later, as it would through a promise, so
+    // callers that start several invocations in one go see the same concurrency as before.
+    const ended = run;
+    const outcome = invokeOutcome(ended, 0, requestId);
+    void RESOLVED.then(() => this.finish(f, ended, now, requestId));
+    return new Finished(outcome);
   }
 
-  private accountTotal = 0;
-
-  private async execute(f: FunctionState, event: unknown, startedAt: number): Promise<InvokeOutcome> {
-    const requestId = randomUUID();
-    let outcome: RunOutcome;
+  /** Gives the slot back, counts the invocation and publishes its metrics; exactly once each. */
+  private finish(f: FunctionState, outcome: RunOutcome, startedAt: number, requestId: string): InvokeOutcome {
     try {
-      outcome = await f.run(
-        event,
-        {
-          awsRequestId: requestId,
-          functionName: f.spec.name,
-          functionVersion: '$LATEST',
-          invokedFunctionArn: f.arn,
-          memoryLimitInMB: String(f.spec.memoryMb),
-          logGroupName: `/aws/lambda/${f.spec.name}`,
-          logStreamName: `lab/[$LATEST]${requestId.replace(/-/g, '')}`,
-        },
-        f.spec.timeout,
-      );
-    } catch (e) {
-      outcome = { ok: false, error: { errorType: 'Runtime.Unknown', errorMessage: (e as Error).message } };
-    } finally {
       this.pool.release(f.index);
       this.accountTotal--;
+      const end = this.clock.now();
+      const durationMs = outcome.durationMs ?? Math.max(0, end - startedAt);
+      f.counters.invocations++;
+      if (!outcome.ok) f.counters.errors++;
+      this.telemetry.invocation(f.spec.name, durationMs, !outcome.ok, end);
+      return invokeOutcome(outcome, durationMs, requestId);
+    } finally {
+      this.running--;
+      if (this.running === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
-    const end = this.clock.now();
-    const durationMs = outcome.durationMs ?? Math.max(0, end - startedAt);
-    f.counters.invocations++;
-    if (!outcome.ok) f.counters.errors++;
-    this.telemetry.invocation(f.spec.name, durationMs, !outcome.ok, end);
-    return outcome.ok
-      ? { kind: 'ok', json: outcome.json, bytes: outcome.bytes, value: outcome.value, durationMs, requestId }
-      : { kind: 'error', error: outcome.error, durationMs, requestId };
   }
 
   /** Peak concurrency since the last call, per function and account-wide; resets them to current. */
@@ -290,10 +320,10 @@ export class LambdaRuntime {
   /** Waits (bounded) for running invocations, then stops workers and timers. */
   async close(graceMs = 2000): Promise<void> {
     this.closed = true;
-    if (this.running.size > 0) {
+    if (this.running > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.allSettled([...this.running]),
+        new Promise<void>((r) => this.idleWaiters.push(r)),
         new Promise((r) => {
           timer = setTimeout(r, graceMs);
         }),
@@ -303,6 +333,38 @@ export class LambdaRuntime {
     await Promise.all([...this.fns.values()].map((f) => f.close()));
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+  }
+}
+
+/** For a microtask without queueMicrotask's per-call async resource. */
+const RESOLVED = Promise.resolve();
+
+function runtimeError(e: unknown): RunOutcome {
+  return { ok: false, error: { errorType: 'Runtime.Unknown', errorMessage: (e as Error)?.message } };
+}
+
+function invokeOutcome(o: RunOutcome, durationMs: number, requestId: string): InvokeOutcome {
+  return o.ok
+    ? {
+        kind: 'ok',
+        json: o.json,
+        bytes: o.bytes,
+        value: o.value,
+        constant: o.constant,
+        durationMs: o.durationMs ?? durationMs,
+        requestId,
+      }
+    : { kind: 'error', error: o.error, durationMs: o.durationMs ?? durationMs, requestId };
+}
+
+/** A started invocation that has already finished; `done` is made only if someone asks. */
+class Finished {
+  readonly kind = 'started';
+  private promise: Promise<InvokeOutcome> | undefined;
+  constructor(readonly outcome: InvokeOutcome) {}
+  get done(): Promise<InvokeOutcome> {
+    this.promise ??= Promise.resolve(this.outcome);
+    return this.promise;
   }
 }
 

@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { type InvokeContextData, Msg, type WorkerBoot, type WorkerToLab } from './protocol.js';
+import { Msg, type WorkerBoot, type WorkerToLab } from './protocol.js';
 import { WORKER_SOURCE } from './worker-source.js';
 
 /**
@@ -29,6 +29,8 @@ export interface WorkerPoolOptions {
   timeScale: number;
   /** Wall-clock limit for importing the module (Lambda's init phase has 10 s). */
   initTimeoutMs?: number;
+  /** The invocation context's fields that are the same for every invocation. */
+  context: WorkerBoot['context'];
 }
 
 /** Lambda's init phase limit. https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html */
@@ -47,17 +49,35 @@ function tsxApi(): string | undefined {
   return tsxApiUrl;
 }
 
+/** One invocation on its way to (or waiting for) an environment. */
+interface Job {
+  event: unknown;
+  requestId: string;
+  /** Lab ms. */
+  timeoutMs: number;
+  done: (r: RunResult) => void;
+}
+
 class Environment {
   readonly worker: Worker;
   /** Resolves once the module is imported; rejects with the init error. */
   readonly ready: Promise<void>;
+  /** `ready` has resolved (so a run need not wait for it). */
+  isReady = false;
   dead = false;
-  private pending: { id: number; resolve: (r: RunResult) => void; timer: NodeJS.Timeout } | undefined;
+  private pending: { id: number; job: Job } | undefined;
   private readyResolve!: () => void;
   private readyReject!: (e: FunctionError) => void;
   private nextId = 1;
   private initTimer: NodeJS.Timeout | undefined;
   private lastError: Error | undefined;
+  /**
+   * The invocation timeout: one timer per environment, restarted (`refresh`) by each run rather
+   * than made and cleared per invocation. It may go off after its run has ended; then there is
+   * nothing pending and it does nothing. Unref'd: the worker keeps the process alive anyway.
+   */
+  private timeout: NodeJS.Timeout | undefined;
+  private timeoutWallMs = -1;
 
   constructor(
     private readonly opts: WorkerPoolOptions,
@@ -69,7 +89,9 @@ class Environment {
       handlerName: `${opts.modulePath.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, '')}.${opts.exportName}`,
       timeScale: opts.timeScale,
       tsxApi: /\.(c|m)?tsx?$/.test(opts.modulePath) ? tsxApi() : undefined,
-    };
+      context: opts.context,
+      nice: Number(process.env.LAB_NICE ?? 0),
+    } as WorkerBoot;
     this.ready = new Promise<void>((resolve, reject) => {
       this.readyResolve = resolve;
       this.readyReject = reject;
@@ -106,6 +128,7 @@ class Environment {
     switch (m.type) {
       case Msg.ready:
         clearTimeout(this.initTimer);
+        this.isReady = true;
         this.readyResolve();
         return;
       case Msg.initError:
@@ -129,12 +152,12 @@ class Environment {
     const p = this.pending;
     if (!p || p.id !== id) return;
     this.pending = undefined;
-    clearTimeout(p.timer);
-    p.resolve(result);
+    p.job.done(result);
   }
 
   private onExit(code: number): void {
     clearTimeout(this.initTimer);
+    clearTimeout(this.timeout);
     const wasDead = this.dead;
     this.dead = true;
     const e = this.lastError;
@@ -151,43 +174,58 @@ class Environment {
     const p = this.pending;
     if (p) {
       this.pending = undefined;
-      clearTimeout(p.timer);
-      p.resolve({ ok: false, error });
+      p.job.done({ ok: false, error });
     }
     if (!wasDead) this.onDead(this);
   }
 
   /** Runs one invocation; the lab-time `timeoutMs` is enforced in wall time (÷ time scale). */
-  run(event: unknown, context: InvokeContextData, timeoutMs: number): Promise<RunResult> {
-    const wallTimeout = timeoutMs / this.opts.timeScale;
-    return new Promise<RunResult>((resolve) => {
-      const id = this.nextId++;
-      const timer = setTimeout(() => {
-        if (this.pending?.id !== id) return;
-        this.pending = undefined;
-        resolve({
-          ok: false,
-          error: {
-            errorType: 'Sandbox.Timedout',
-            errorMessage: `${context.awsRequestId} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
-          },
-        });
-        // Lambda stops the environment at its timeout; so do we.
-        this.kill();
-      }, wallTimeout);
-      this.pending = { id, resolve, timer };
-      try {
-        this.worker.postMessage({ type: Msg.invoke, id, event, context, deadline: Date.now() + wallTimeout });
-      } catch (e) {
-        this.settle(id, {
-          ok: false,
-          error: { errorType: 'Runtime.InvalidEvent', errorMessage: (e as Error).message },
-        });
-      }
+  run(job: Job): void {
+    const wallTimeout = job.timeoutMs / this.opts.timeScale;
+    const id = this.nextId++;
+    this.pending = { id, job };
+    if (this.timeout !== undefined && this.timeoutWallMs === wallTimeout) this.timeout.refresh();
+    else {
+      clearTimeout(this.timeout);
+      this.timeout = setTimeout(() => this.timedOut(), wallTimeout);
+      this.timeout.unref();
+      this.timeoutWallMs = wallTimeout;
+    }
+    try {
+      this.worker.postMessage({
+        type: Msg.invoke,
+        id,
+        event: job.event,
+        requestId: job.requestId,
+        deadline: Date.now() + wallTimeout,
+      });
+    } catch (e) {
+      this.settle(id, {
+        ok: false,
+        error: { errorType: 'Runtime.InvalidEvent', errorMessage: (e as Error).message },
+      });
+    }
+  }
+
+  /** The timer restarted with the pending run has gone off: that run has used its whole timeout. */
+  private timedOut(): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    // Lambda stops the environment at its timeout; so do we (before answering, so that the pool
+    // does not hand this environment to the next invocation).
+    this.kill();
+    p.job.done({
+      ok: false,
+      error: {
+        errorType: 'Sandbox.Timedout',
+        errorMessage: `${p.job.requestId} Task timed out after ${(p.job.timeoutMs / 1000).toFixed(2)} seconds`,
+      },
     });
   }
 
   kill(): void {
+    clearTimeout(this.timeout);
     if (!this.dead) {
       this.dead = true;
       this.onDead(this);
@@ -199,7 +237,8 @@ class Environment {
 export class WorkerPool {
   private readonly idle: Environment[] = [];
   private readonly all = new Set<Environment>();
-  private readonly waiters: ((env: Environment) => void)[] = [];
+  /** Invocations waiting for an environment, first come first served. */
+  private readonly waiters: Job[] = [];
   private closed = false;
   /** Environments started (cold starts), for the snapshot. */
   coldStarts = 0;
@@ -223,40 +262,56 @@ export class WorkerPool {
     if (i >= 0) this.idle.splice(i, 1);
     // Someone waiting for an environment gets a fresh one in its place.
     const w = !this.closed && this.waiters.shift();
-    if (w) w(this.spawn());
+    if (w) this.start(this.spawn(), w);
   }
 
-  private acquire(): Promise<Environment> {
-    if (this.closed) return Promise.reject(new Error('worker pool closed'));
-    const env = this.idle.pop();
-    if (env) return Promise.resolve(env);
-    if (this.all.size < this.opts.maxWorkers) return Promise.resolve(this.spawn());
-    return new Promise((resolve) => this.waiters.push(resolve));
+  /** Runs `job` in `env` once its init is done; an init failure is the invocation's error. */
+  private start(env: Environment, job: Job): void {
+    if (env.isReady) {
+      this.runIn(env, job);
+      return;
+    }
+    env.ready.then(
+      () => this.runIn(env, job),
+      (error: FunctionError) => job.done({ ok: false, error }),
+    );
+  }
+
+  private runIn(env: Environment, job: Job): void {
+    const done = job.done;
+    job.done = (r) => {
+      this.release(env);
+      done(r);
+    };
+    env.run(job);
   }
 
   private release(env: Environment): void {
     if (env.dead || this.closed) return;
     const w = this.waiters.shift();
-    if (w) w(env);
+    if (w) this.start(env, w);
     else this.idle.push(env);
   }
 
-  /** Runs one invocation in a free (or new) environment. Never rejects: failures are function errors. */
-  async invoke(event: unknown, context: InvokeContextData, timeoutMs: number): Promise<RunResult> {
-    let env: Environment;
-    try {
-      env = await this.acquire();
-    } catch (e) {
-      return { ok: false, error: { errorType: 'Runtime.Unavailable', errorMessage: (e as Error).message } };
+  /**
+   * Runs one invocation in a free (or new) environment, or queues it for the first one that
+   * frees up; `done` gets the result. Never fails: failures are function errors.
+   */
+  submit(event: unknown, requestId: string, timeoutMs: number, done: (r: RunResult) => void): void {
+    if (this.closed) {
+      done({ ok: false, error: { errorType: 'Runtime.Unavailable', errorMessage: 'worker pool closed' } });
+      return;
     }
-    try {
-      await env.ready;
-    } catch (error) {
-      return { ok: false, error: error as FunctionError };
-    }
-    const result = await env.run(event, context, timeoutMs);
-    this.release(env);
-    return result;
+    const job: Job = { event, requestId, timeoutMs, done };
+    const env = this.idle.pop();
+    if (env) this.start(env, job);
+    else if (this.all.size < this.opts.maxWorkers) this.start(this.spawn(), job);
+    else this.waiters.push(job);
+  }
+
+  /** `submit` as a promise. */
+  invoke(event: unknown, requestId: string, timeoutMs: number): Promise<RunResult> {
+    return new Promise((resolve) => this.submit(event, requestId, timeoutMs, resolve));
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,12 @@ export const WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 let handler;
+if (workerData.nice) {
+  try {
+    const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+    require('node:os').setPriority(tid, workerData.nice);
+  } catch {}
+}
 
 function errorOf(e) {
   if (e instanceof Error) {
@@ -57,10 +63,18 @@ function errorOf(e) {
 parentPort.on('message', async (msg) => {
   if (!msg || msg.type !== 'invoke') return;
   const deadline = msg.deadline;
-  const context = Object.assign({}, msg.context, {
+  const c = workerData.context;
+  const context = {
+    awsRequestId: msg.requestId,
+    functionName: c.functionName,
+    functionVersion: c.functionVersion,
+    invokedFunctionArn: c.invokedFunctionArn,
+    memoryLimitInMB: c.memoryLimitInMB,
+    logGroupName: c.logGroupName,
+    logStreamName: 'lab/[$LATEST]' + msg.requestId.replace(/-/g, ''),
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, Math.round((deadline - Date.now()) * workerData.timeScale)),
-  });
+  };
   try {
     let result;
     if (handler.length >= 3) {
