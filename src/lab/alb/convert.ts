@@ -106,7 +106,8 @@ export function buildAlbEvent(input: EventInput): AlbEvent {
     }
   }
   const text = bodyIsText(contentType, contentEncoding, input.body);
-  const body = input.body.length === 0 ? '' : text ? input.body.toString('utf8') : input.body.toString('base64');
+  const body =
+    input.body.length === 0 ? '' : text ? input.body.toString('utf8') : input.body.toString('base64');
   const requestContext = { elb: { targetGroupArn: input.targetGroupArn } };
   if (input.multiValueHeaders) {
     const q: Record<string, string[]> = {};

@@ -13,13 +13,7 @@ import type { TargetGroupIds } from '../ids.js';
 import type { InvokeOutcome, LambdaRuntime } from '../lambda/runtime.js';
 import { randomHex } from '../random.js';
 import type { LabTelemetry } from '../telemetry.js';
-import {
-  type AlbHttpResponse,
-  AlbLambdaLimits,
-  buildAlbEvent,
-  checkAlbResponse,
-  isUtf8,
-} from './convert.js';
+import { type AlbHttpResponse, AlbLambdaLimits, buildAlbEvent, checkAlbResponse, isUtf8 } from './convert.js';
 import { ALB_SERVER_HEADER, AlbLambdaError, type AlbLambdaErrorKind, albErrorPage } from './errors.js';
 import { formatLabLine } from './log-line.js';
 import type { Router } from './rules.js';
@@ -578,7 +572,11 @@ const EMPTY: Body = { data: Buffer.alloc(0), length: 0, tooLarge: false };
 /**
  * Reads the request body, keeping at most the 1 MB Lambda limit (the rest is drained and counted).
  */
-function readBody(req: IncomingMessage, contentLength: string | undefined, chunked: boolean): Body | Promise<Body> {
+function readBody(
+  req: IncomingMessage,
+  contentLength: string | undefined,
+  chunked: boolean,
+): Body | Promise<Body> {
   if ((contentLength === undefined || contentLength === '0') && !chunked) {
     req.resume();
     return EMPTY;
