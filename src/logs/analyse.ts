@@ -48,6 +48,13 @@ async function closeStream(stream: WriteStream): Promise<void> {
   });
 }
 
+/**
+ * A small young generation for reader threads: what they allocate (decoded blocks, a few strings
+ * per line) dies young, and a nursery that stays in cache is faster than the default one, and
+ * holds less memory.
+ */
+const READER_LIMITS = { maxYoungGenerationSizeMb: 6 };
+
 /** What reading one file gives: its own counts, merged in file order for a deterministic result. */
 export interface FileResult {
   index: number;
@@ -165,9 +172,9 @@ async function analyseInParallel(
         const worker = ts
           ? new Worker(
               `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`,
-              { eval: true, workerData: job },
+              { eval: true, workerData: job, resourceLimits: READER_LIMITS },
             )
-          : new Worker(new URL(entry), { workerData: job });
+          : new Worker(new URL(entry), { workerData: job, resourceLimits: READER_LIMITS });
         const stop = () => void worker.terminate();
         options.signal?.addEventListener('abort', stop, { once: true });
         worker.on('message', (m: FileResult) => report(m));

@@ -298,7 +298,18 @@ export class AlbLineScanner implements AlbLineFields {
           }
         }
       } else if (c0 === QUOTE || c0 === DASH) {
-        // (absent handled above; other quoted or dashed numbers and times go the general way)
+        // `-1` seconds (not dispatched, no answer); other quoted or dashed values go the general way.
+        if (
+          kind === K_SECONDS &&
+          c0 === DASH &&
+          text.charCodeAt(pos + 1) === 49 &&
+          pos + 1 < n &&
+          (pos + 2 === n || text.charCodeAt(pos + 2) === SPACE)
+        ) {
+          pos += 2;
+          if (pos < n) pos++;
+          continue;
+        }
       } else if (kind === K_INTEGER || kind === K_SECONDS) {
         let i = pos;
         let v = 0;

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
@@ -95,7 +95,7 @@ const GUNZIP_CHUNK = 512 * 1024;
 /** Files up to this size are read whole... */
 const WHOLE_FILE_MAX = 16 * 1024 * 1024;
 /** ...and, when gzip, inflated in one synchronous call if they expand to at most this. */
-const INFLATE_WHOLE_MAX = 4 * 1024 * 1024;
+const INFLATE_WHOLE_MAX = 32 * 1024 * 1024;
 
 /**
  * Splits bytes into lines and hands each to the visitor, parsed (or, for a field visitor, scanned
@@ -230,26 +230,66 @@ class LineReader {
 const hasBom = (b: Buffer) => b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
 
 /**
- * A small file read whole: inflated in one synchronous call (no thread-pool round trip per
- * 16 KiB, no fresh output buffer per chunk). Returns false, having read no line, when it must be
- * streamed instead: too large once inflated, or damaged (the stream keeps the lines before the damage).
+ * Frees memory that nothing else references, now: transferring the ArrayBuffer moves its memory
+ * to a new owner that is unreachable at once and collected young. Left alone, a file's buffers
+ * outlive a minor GC or two while the file is read, get promoted, and wait for a full collection:
+ * some 70 MB of dead buffers per thread.
+ */
+function release(buffer: ArrayBufferLike): void {
+  try {
+    if (buffer instanceof ArrayBuffer) structuredClone(buffer, { transfer: [buffer] });
+  } catch {
+    // Not transferable (it cannot be detached): the collector frees it in its own time.
+  }
+}
+
+/**
+ * A file read whole, if it has at most `max` bytes, into memory of its own (never Node's shared
+ * buffer pool, so that `release` may free it). Null when larger (it may have grown since stat).
+ */
+async function readWhole(handle: FileHandle, max: number): Promise<Buffer | null> {
+  const size = (await handle.stat()).size;
+  if (size > max) return null;
+  const buf = Buffer.allocUnsafeSlow(size + 1);
+  let got = 0;
+  for (;;) {
+    const { bytesRead } = await handle.read(buf, got, buf.length - got, got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+    if (got > size) {
+      release(buf.buffer);
+      return null;
+    }
+  }
+  return buf.subarray(0, got);
+}
+
+/**
+ * A file read whole: inflated in one synchronous call (no thread-pool round trip per chunk, no
+ * fresh output buffer per chunk). Returns false, having read no line, when it must be streamed
+ * instead: too large once inflated, or damaged (the stream keeps the lines before the damage).
+ * Releases `buf`.
  */
 function consumeWhole(buf: Buffer, source: string, ctx: Counters): boolean {
-  if (buf.length === 0) return true;
   let bytes = buf;
+  let inflated: ArrayBufferLike | undefined;
   if (buf[0] === GZIP_MAGIC_0 && buf[1] === GZIP_MAGIC_1) {
     // The gzip trailer holds the inflated size (mod 2^32, of the last member only: a hint).
     const size = buf.length < 18 ? Number.POSITIVE_INFINITY : buf.readUInt32LE(buf.length - 4);
-    if (size > INFLATE_WHOLE_MAX) return false;
-    try {
-      // An output chunk that holds it all: one allocation, and no concatenation of 16 KiB pieces.
-      bytes = gunzipSync(buf, {
-        maxOutputLength: INFLATE_WHOLE_MAX,
-        chunkSize: Math.max(64 * 1024, size + 1),
-      });
-    } catch {
+    if (size > INFLATE_WHOLE_MAX) {
+      release(buf.buffer);
       return false;
     }
+    // An output chunk that holds it all: one allocation, and no concatenation of 16 KiB pieces.
+    const chunkSize = Math.max(64 * 1024, size + 1);
+    try {
+      bytes = gunzipSync(buf, { maxOutputLength: INFLATE_WHOLE_MAX, chunkSize });
+    } catch {
+      release(buf.buffer);
+      return false;
+    }
+    // zlib's own output buffer (not a concatenation, and too large for the pool): ours to free.
+    if (bytes.buffer.byteLength === chunkSize && chunkSize >= Buffer.poolSize >>> 1) inflated = bytes.buffer;
   } else if (hasBom(buf)) {
     bytes = buf.subarray(3); // as TextDecoder, which the streamed path uses, drops it
   }
@@ -257,6 +297,8 @@ function consumeWhole(buf: Buffer, source: string, ctx: Counters): boolean {
   const reader = new LineReader(source, ctx);
   reader.push(bytes);
   reader.end();
+  release(buf.buffer);
+  if (inflated) release(inflated);
   return true;
 }
 
@@ -581,8 +623,8 @@ async function readSources(
         const handle = await open(file, 'r');
         let streamIt = true;
         try {
-          if ((await handle.stat()).size <= WHOLE_FILE_MAX)
-            streamIt = !consumeWhole(await handle.readFile(), file, ctx);
+          const whole = await readWhole(handle, WHOLE_FILE_MAX);
+          if (whole !== null) streamIt = !consumeWhole(whole, file, ctx);
         } catch (error) {
           await handle.close();
           throw error;

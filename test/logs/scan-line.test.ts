@@ -534,26 +534,36 @@ describe('line splitting and decoding', () => {
 
   it('reads long lines, lines across blocks and chunks, and files streamed rather than read whole', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ts-long-'));
-    // 2.5 MB lines: longer than a block, than a zlib chunk, and (twice) than a whole-read inflate.
-    const long = lambdaLine(T0, { ua: 'u'.repeat(2_500_000), reason: 'LambdaThrottling' });
-    const small = [lambdaLine(T0), long, ...mixedLines(9, 3000), long];
+    // Lines longer than a block and than a zlib chunk; the gzip file inflates past what is
+    // inflated in one call (32 MB), the big plain file is past what is read whole (16 MB).
+    const long = (n: number) => lambdaLine(T0, { ua: 'u'.repeat(n), reason: 'LambdaThrottling' });
+    const small = [lambdaLine(T0), long(2_500_000), ...mixedLines(9, 3000), long(2_500_000)];
     const smallBody = small.join('\n');
+    const huge = [lambdaLine(T0), long(17_000_000), ...mixedLines(10, 300), long(17_000_000)].join('\n');
     const big = Array.from({ length: 13 }, (_, i) => mixedLines(20 + i, 3000).join('\n')).join('\n');
     await writeFile(join(dir, 'a.log'), smallBody); // read whole
-    await writeFile(join(dir, 'b.log.gz'), gzipSync(smallBody)); // inflates past 4 MB: streamed
-    await writeFile(join(dir, 'c.log'), `${big}\n`); // past 16 MB: streamed
+    await writeFile(join(dir, 'b.log.gz'), gzipSync(smallBody)); // inflated whole
+    await writeFile(join(dir, 'c.log.gz'), gzipSync(huge)); // streamed
+    await writeFile(join(dir, 'd.log'), `${big}\n`); // streamed
+    expect(Buffer.byteLength(huge)).toBeGreaterThan(32 * 1024 * 1024);
     expect(Buffer.byteLength(big)).toBeGreaterThan(16 * 1024 * 1024);
     const numbers = (lines: [number, string][]) => lines.map(([i]) => i);
+    const lengths = (lines: [number, string][]) => lines.map(([, l]) => l.length);
     const wantSmall = expected(smallBody);
-    const gotPlain = await linesRead(join(dir, 'a.log'));
-    expect(numbers(gotPlain)).toEqual(numbers(wantSmall));
-    expect(gotPlain.map(([, l]) => l.length)).toEqual(wantSmall.map(([, l]) => l.length));
-    expect(numbers(await linesRead(join(dir, 'b.log.gz')))).toEqual(numbers(wantSmall));
-    expect(numbers(await linesRead(join(dir, 'c.log')))).toEqual(numbers(expected(big)));
+    for (const file of ['a.log', 'b.log.gz']) {
+      const got = await linesRead(join(dir, file));
+      expect(numbers(got)).toEqual(numbers(wantSmall));
+      expect(lengths(got)).toEqual(lengths(wantSmall));
+    }
+    const gotHuge = await linesRead(join(dir, 'c.log.gz'));
+    expect(numbers(gotHuge)).toEqual(numbers(expected(huge)));
+    expect(lengths(gotHuge)).toEqual(lengths(expected(huge)));
+    expect(numbers(await linesRead(join(dir, 'd.log')))).toEqual(numbers(expected(big)));
     const fields = await analyseAlbLogs([dir], { workers: 1 });
     const records = await analyseAlbLogs([dir], { workers: 1, onRecord: () => {} });
     const threads = await analyseAlbLogs([dir], { workers: 3, parallelMinBytes: 0 });
     expect(fields.summary.lines).toBeGreaterThan(40_000);
+    expect(fields.summary.byErrorReason.LambdaThrottling).toBeGreaterThan(4);
     expect(JSON.stringify(fields.summary)).toBe(JSON.stringify(records.summary));
     expect(JSON.stringify(threads.summary)).toBe(JSON.stringify(records.summary));
     expect(threads.read).toEqual(records.read);
