@@ -6,6 +6,7 @@ import { type AggregatorState, LogAggregator, type LogFilter, type LogSummary } 
 import type { AlbParseError } from './parse-line.js';
 import type { AlbLogRecord } from './record.js';
 import {
+  emptyReadStats,
   type LogFieldVisitor,
   type LogVisitor,
   listLocal,
@@ -207,15 +208,7 @@ export async function analyseAlbLogs(
   const workers = options.workers ?? Math.min(8, availableParallelism());
   const localOnly = sources.every((s) => s !== '-' && !s.startsWith('s3://'));
   if (workers > 1 && localOnly && !options.recordsPath && !options.onRecord) {
-    const listing: ReadStats = {
-      files: 0,
-      skippedFiles: 0,
-      lines: 0,
-      malformed: 0,
-      outsideWindow: 0,
-      bytes: 0,
-      errors: [],
-    };
+    const listing = emptyReadStats();
     const files: string[] = [];
     for (const s of sources) {
       try {

@@ -563,20 +563,16 @@ export async function readAlbLogFields(
   return readSources(specs, visitor, options);
 }
 
+export function emptyReadStats(): ReadStats {
+  return { files: 0, skippedFiles: 0, lines: 0, malformed: 0, outsideWindow: 0, bytes: 0, errors: [] };
+}
+
 async function readSources(
   specs: readonly string[],
   visitor: LogVisitor | LogFieldVisitor,
   options: ReadOptions,
 ): Promise<ReadStats> {
-  const stats: ReadStats = {
-    files: 0,
-    skippedFiles: 0,
-    lines: 0,
-    malformed: 0,
-    outsideWindow: 0,
-    bytes: 0,
-    errors: [],
-  };
+  const stats = emptyReadStats();
   const ctx: Counters = { stats, visitor, options, files: { total: 0, done: 0 } };
   const progress = (source: string) =>
     options.onProgress?.({

@@ -1,16 +1,13 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 /** The README's main job: `throttlescope demo`, end to end on the embedded lab, and its report in a browser. */
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const requireTools = process.env.THROTTLESCOPE_REQUIRE_TOOLS === '1';
+import { CHROMIUM, chromiumAvailable, launchChromium, requireTools } from '../helpers/browser.js';
 
 describe('throttlescope demo', { timeout: 120_000 }, () => {
   it('replays the incident: diagnoses the noisy neighbour, applies reserved concurrency, verifies the drop', async () => {
@@ -48,24 +45,11 @@ describe('throttlescope demo', { timeout: 120_000 }, () => {
 
     const html = await readFile(doc.report, 'utf8');
     expect(html).toContain('account-concurrency-exhausted');
-    if (!existsSync(CHROMIUM)) {
+    if (!chromiumAvailable) {
       if (requireTools) throw new Error(`${CHROMIUM} is required (THROTTLESCOPE_REQUIRE_TOOLS=1)`);
       return;
     }
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const errors: string[] = [];

@@ -1,16 +1,14 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtmlReport } from '../../src/report/html.js';
+import { CHROMIUM, chromiumAvailable, launchChromium, requireTools } from '../helpers/browser.js';
 import { IMG_PAYLOAD, noisyNeighbourModel, SCRIPT_PAYLOAD } from './fixture.js';
 
-const CHROMIUM = process.env.THROTTLESCOPE_CHROMIUM ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const requireTools = process.env.THROTTLESCOPE_REQUIRE_TOOLS === '1';
+const haveChromium = chromiumAvailable;
 const SCREENSHOT = process.env.THROTTLESCOPE_REPORT_SCREENSHOT ?? '/tmp/report.png';
 
 interface ChartInfo {
@@ -58,19 +56,7 @@ describe.runIf(haveChromium)('HTML report in headless Chromium', () => {
     dir = await mkdtemp(join(tmpdir(), 'throttlescope-report-'));
     file = join(dir, 'report.html');
     await writeFile(file, renderHtmlReport(noisyNeighbourModel()));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
