@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLab } from '../src/lab/index.js';
 import { validateScenario } from '../src/lab/scenario.js';
@@ -53,6 +53,9 @@ async function plainServer(): Promise<{ url: string; close: () => Promise<void> 
   };
 }
 
+/** 1-minute load average: other work on the machine skews the figures. */
+const loadAverage = () => loadavg()[0]!.toFixed(2);
+
 function line(name: string, r: AutocannonResult): string {
   return `${name.padEnd(34)} ${r.requests.average.toFixed(0).padStart(7)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  non-2xx ${r.non2xx}  errors ${r.errors}`;
 }
@@ -80,7 +83,8 @@ try {
     `export const handler = async () => ({ statusCode: 200, headers: { 'content-type': 'text/plain' }, body: ${JSON.stringify(BODY)} });\n`,
   );
   process.stdout.write(
-    `lab ALB front vs plain node:http, autocannon ${connections} connections, ${seconds} s each\n`,
+    `lab ALB front vs plain node:http, autocannon ${connections} connections, ${seconds} s each` +
+      ` (load average ${loadAverage()})\n`,
   );
 
   const plain = await plainServer();
@@ -113,7 +117,7 @@ try {
   process.stdout.write(
     `ratio synthetic/plain ${rs.toFixed(2)}x (goal >= 0.5x) ${rs >= 0.5 ? 'ok' : 'BELOW GOAL'}\n` +
       `ratio worker/plain    ${rw.toFixed(2)}x (goal >= 0.3x) ${rw >= 0.3 ? 'ok' : 'BELOW GOAL'}\n` +
-      `(the synthetic run logged ${sLines} requests)\n`,
+      `(the synthetic run logged ${sLines} requests; load average now ${loadAverage()})\n`,
   );
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -113,7 +113,7 @@ export class MemoryMetricsStore implements LabMetricsStore {
       // The same value often goes to two series in a row (per load balancer and per target group).
       if (value !== lastRounded) {
         lastRounded = value;
-        lastRoundedKey = Number(value.toPrecision(4));
+        lastRoundedKey = round4(value);
       }
       key = lastRoundedKey;
     }
@@ -193,6 +193,36 @@ export class MemoryMetricsStore implements LabMetricsStore {
 
 let lastRounded = Number.NaN;
 let lastRoundedKey = Number.NaN;
+
+/** 10^0 .. 10^22, each exact in a double. */
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/**
+ * `Number(v.toPrecision(4))` without the string round trip, for finite v. Four significant
+ * digits n (1000..9999) times a power of ten; scaling by an exact power of ten and rounding gives
+ * toPrecision's n unless the scaled value is within a hair of a tie (or the decade guess is off),
+ * and those cases take the string route. n / 10^k and n * 10^k are correctly rounded, as is the
+ * string's parse, so the results are the same double.
+ */
+export function round4(v: number): number {
+  const a = Math.abs(v);
+  if (a >= 1e-15 && a < 1e18) {
+    const p = 3 - Math.floor(Math.log10(a));
+    if (p >= -15 && p <= 18) {
+      const m = p >= 0 ? a * POW10[p]! : a / POW10[-p]!;
+      const whole = Math.floor(m);
+      const frac = m - whole;
+      if (Math.abs(frac - 0.5) > 1e-6) {
+        const n = frac > 0.5 ? whole + 1 : whole;
+        if (n >= 1000 && n <= 9999) {
+          const r = p >= 0 ? n / POW10[p]! : n * POW10[-p]!;
+          return v < 0 ? -r : r;
+        }
+      }
+    }
+  }
+  return Number(v.toPrecision(4));
+}
 
 function newBucket(t: number): SecondBucket {
   return {

@@ -170,6 +170,7 @@ export class AlbFront {
 
   /** Stops accepting, lets in-flight requests finish (bounded), then closes every connection. */
   async close(graceMs = 2000): Promise<void> {
+    this.flushBatch();
     const closed = new Promise<void>((r) => this.server.close(() => r()));
     this.server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
@@ -180,6 +181,7 @@ export class AlbFront {
       }),
     ]);
     clearTimeout(timer);
+    this.flushBatch();
     this.server.closeAllConnections();
     await closed;
   }
@@ -424,8 +426,33 @@ export class AlbFront {
       return;
     }
     ex.sentBytes = w.sentBytes;
-    res.end(w.body);
+    this.endSoon(res, w.body);
   }
+
+  /**
+   * Sends a response body at the end of this turn of the event loop, with every other response
+   * finished in the same turn: the writes go out back to back rather than one between each
+   * request's processing, which spares the client (and this thread) most of the wake-ups a write
+   * costs. The delay is the rest of the turn, a few requests' worth of processing.
+   */
+  private endSoon(res: ServerResponse, body: Buffer): void {
+    this.batch.push(res, body);
+    if (this.batch.length === 2) setImmediate(this.flushBatch);
+  }
+  /** Responses waiting for the end of the turn: response, body, response, body, ... */
+  private readonly batch: (ServerResponse | Buffer)[] = [];
+  private readonly flushBatch = (): void => {
+    const b = this.batch;
+    for (let i = 0; i < b.length; i += 2) {
+      const res = b[i] as ServerResponse;
+      try {
+        if (!res.destroyed) res.end(b[i + 1] as Buffer);
+      } catch {
+        res.destroy();
+      }
+    }
+    b.length = 0;
+  };
 
   private fail(res: ServerResponse, ex: Exchange): void {
     if (!res.headersSent) this.sendError(res, ex, 'unhandled');

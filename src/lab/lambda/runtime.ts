@@ -270,7 +270,13 @@ export class LambdaRuntime {
     // callers that start several invocations in one go see the same concurrency as before.
     const ended = run;
     const outcome = invokeOutcome(ended, 0, requestId);
-    void RESOLVED.then(() => this.finish(f, ended, now, requestId));
+    void RESOLVED.then(() => {
+      try {
+        this.finish(f, ended, now, requestId);
+      } catch {
+        // The outcome is delivered already; nobody is left to tell.
+      }
+    });
     return new Finished(outcome);
   }
 

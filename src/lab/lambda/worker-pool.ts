@@ -90,8 +90,7 @@ class Environment {
       timeScale: opts.timeScale,
       tsxApi: /\.(c|m)?tsx?$/.test(opts.modulePath) ? tsxApi() : undefined,
       context: opts.context,
-      nice: Number(process.env.LAB_NICE ?? 0),
-    } as WorkerBoot;
+    };
     this.ready = new Promise<void>((resolve, reject) => {
       this.readyResolve = resolve;
       this.readyReject = reject;
