@@ -9,7 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseQueryParams } from '../../../src/lab/aws-api/cloudwatch.js';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../src/lab/aws-api/server.js';
-import { createFakeBackend, type FakeBackend, REGION } from './fake-backend.js';
+import { caught, createFakeBackend, type FakeBackend, REGION } from './fake-backend.js';
 
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 const THROTTLES = {
@@ -60,15 +60,6 @@ afterAll(async () => {
   cw.destroy();
   await endpoint.close();
 });
-
-async function caught(p: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error & Record<string, unknown>;
-  }
-  throw new Error('expected the call to fail');
-}
 
 function statQuery(id: string, metric: typeof THROTTLES, stat: string, period = 60): MetricDataQuery {
   return {

@@ -244,3 +244,13 @@ export function createFakeBackend(): FakeBackend {
     },
   };
 }
+
+/** The error a call rejects with (fails the test when it resolves). */
+export async function caught(p: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error & Record<string, unknown>;
+  }
+  throw new Error('expected the call to fail');
+}

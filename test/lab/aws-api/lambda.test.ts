@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../src/lab/aws-api/server.js';
-import { ACCOUNT, createFakeBackend, type FakeBackend, REGION } from './fake-backend.js';
+import { ACCOUNT, caught, createFakeBackend, type FakeBackend, REGION } from './fake-backend.js';
 
 let backend: FakeBackend;
 let endpoint: AwsEndpoint;
@@ -35,15 +35,6 @@ afterAll(async () => {
   lambda.destroy();
   await endpoint.close();
 });
-
-async function caught(p: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error & Record<string, unknown>;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('Lambda API', () => {
   it('lists functions in pages with Marker/MaxItems', async () => {

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../src/lab/aws-api/server.js';
-import { createFakeBackend, type FakeBackend, REGION } from './fake-backend.js';
+import { caught, createFakeBackend, type FakeBackend, REGION } from './fake-backend.js';
 
 const BUCKET = 'alb-logs';
 const PREFIX = 'AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2024/05/01/';
@@ -47,15 +47,6 @@ afterAll(async () => {
   s3.destroy();
   await endpoint.close();
 });
-
-async function caught(p: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error & Record<string, unknown>;
-  }
-  throw new Error('expected the call to fail');
-}
 
 function rawGet(
   path: string,
