@@ -5,12 +5,9 @@
  * they could not check.
  */
 import type { LogSummary } from '../logs/aggregate.js';
+import type { TimeSeries } from '../metrics/series.js';
 
-export interface TimeSeries {
-  /** Ascending bucket starts, epoch ms. */
-  timestampsMs: number[];
-  values: number[];
-}
+export type { TimeSeries } from '../metrics/series.js';
 
 /** The shape `metrics` produces (src/metrics), as far as diagnose reads it. */
 export interface MetricsEvidence {

@@ -1,6 +1,7 @@
 import { ExitCode, ThrottlescopeError } from '../common/errors.js';
 import type { MetricsEvidence } from '../diagnose/evidence.js';
 import type { Diagnosis } from '../diagnose/rules.js';
+import { seriesMax, seriesSum } from '../metrics/series.js';
 import { plannedFromMetrics, unreservedMinimumFor } from '../plan/from-metrics.js';
 import { type Recommendation, recommendReserved } from '../plan/recommend.js';
 
@@ -32,7 +33,6 @@ export interface FixOptions {
 }
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
-const max = (xs: readonly number[]) => xs.reduce((a, b) => Math.max(a, b), 0);
 
 function snippets(changes: ConcurrencyChange[]): FixPlan['snippets'] {
   const set = changes.filter((c) => c.after !== null);
@@ -125,7 +125,7 @@ export function recommendFix(
           f.name === culpritName ||
           victims.has(f.name) ||
           f.reserved != null ||
-          sum(f.series.invocations.values) > 0,
+          seriesSum(f.series.invocations) > 0,
       )
       .map((f) => plannedFromMetrics(f, metrics.window, f.name !== culpritName && victims.has(f.name)));
     // The culprit's observed peak is the runaway itself, not a need: it is sized from its load.
@@ -145,7 +145,7 @@ export function recommendFix(
       const othersPeak = sum(
         metrics.functions
           .filter((f) => f.name !== culpritName && f.reserved == null)
-          .map((f) => max(f.series.concurrentExecutions.values)),
+          .map((f) => seriesMax(f.series.concurrentExecutions)),
       );
       const reservedElsewhere = sum(
         metrics.functions.filter((f) => f.name !== culpritName).map((f) => f.reserved ?? 0),
@@ -163,7 +163,7 @@ export function recommendFix(
   }
   const culpritChange = changes.find((c) => c.function === culpritName);
   const value = culpritChange?.after ?? culprit.reserved ?? 0;
-  const peak = max(culprit.series.concurrentExecutions.values);
+  const peak = seriesMax(culprit.series.concurrentExecutions);
   reasoning.unshift(
     `account limit ${limit}, AWS keeps ${unreservedMinimum} unreserved, so at most ${limit - unreservedMinimum} can be reserved in all`,
     `${culpritName} peaked at ${peak} concurrent executions with ${culprit.reserved == null ? 'no reserved concurrency' : `reserved ${culprit.reserved}`}`,

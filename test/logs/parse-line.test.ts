@@ -4,17 +4,7 @@ import { ALB_FIELDS, MIN_FIELD_COUNT } from '../../src/logs/fields.js';
 import { formatAlbLine } from '../../src/logs/format-line.js';
 import { AlbParseError, parseAlbLine } from '../../src/logs/parse-line.js';
 import { albRecord, requestLineParts } from '../../src/logs/record.js';
-
-// Entries from the AWS documentation's examples (access-log-entry-examples), joined onto one line.
-const DOC_LAMBDA_OK =
-  'http 2018-11-30T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 - 0.000 0.001 0.000 200 200 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337364-23a8c76965a2ef7629b185e3" "-" "-" 0 2018-11-30T22:22:48.364000Z "forward" "-" "-" "-" "-" "-" "-"';
-const DOC_LAMBDA_FAILED =
-  'http 2018-11-30T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 - 0.000 0.001 0.000 502 - 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337364-23a8c76965a2ef7629b185e3" "-" "-" 0 2018-11-30T22:22:48.364000Z "forward" "-" "LambdaInvalidResponse" "-" "-" "-" "-"';
-const DOC_HTTPS =
-  'https 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.086 0.048 0.037 200 200 0 57 "GET https://www.example.com:443/ HTTP/1.1" "curl/7.46.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337281-1d84f3d73c47ec4e58577259" "www.example.com" "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012" 1 2018-07-02T22:22:48.364000Z "authenticate,forward" "-" "-" "10.0.0.1:80" "200" "-" "-"';
-// The current layout: a throttled Lambda invoke (no target, -1 times), with conn_trace_id and transform fields.
-const THROTTLED_NEW =
-  'https 2026-11-24T10:15:02.512003Z app/shop/50dc6c495c0c9188 2001:db8::7:51234 - 0.001 -1 -1 502 - 310 277 "GET https://shop.example.com:443/api/cart?id=7 HTTP/1.1" "Mozilla/5.0 \\"quoted\\" ua" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/cart/73e2d6bc24d8a067 "Root=1-6742fd26-0123456789abcdef01234567" "shop.example.com" "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012" 3 2026-11-24T10:15:02.510112Z "forward" "-" "LambdaThrottling" "-" "-" "-" "-" TID_0123456789abcdef0123456789abcdef "-" "-" "-"';
+import { DOC_HTTPS, DOC_LAMBDA_FAILED, DOC_LAMBDA_OK, THROTTLED_NEW } from '../helpers/alb-lines.js';
 
 describe('parseAlbLine', () => {
   it('reads the documented Lambda failure example field by field', () => {
