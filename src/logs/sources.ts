@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { inflateChunkSize, inflateSingleGzipMember } from './gzip.js';
 import { type AlbParseError, parseAlbLine } from './parse-line.js';
 import type { AlbLogRecord } from './record.js';
 import { albLogDayPrefix, keyMayOverlap, parseAlbLogKey } from './s3-key.js';
@@ -280,13 +281,16 @@ function consumeWhole(buf: Buffer, source: string, ctx: Counters): boolean {
       release(buf.buffer);
       return false;
     }
-    // An output chunk that holds it all: one allocation, and no concatenation of 16 KiB pieces.
-    const chunkSize = Math.max(64 * 1024, size + 1);
-    try {
-      bytes = gunzipSync(buf, { maxOutputLength: INFLATE_WHOLE_MAX, chunkSize });
-    } catch {
-      release(buf.buffer);
-      return false;
+    const chunkSize = inflateChunkSize(size);
+    const single = inflateSingleGzipMember(buf, INFLATE_WHOLE_MAX);
+    if (single !== null) bytes = single;
+    else {
+      try {
+        bytes = gunzipSync(buf, { maxOutputLength: INFLATE_WHOLE_MAX, chunkSize });
+      } catch {
+        release(buf.buffer);
+        return false;
+      }
     }
     // zlib's own output buffer (not a concatenation, and too large for the pool): ours to free.
     if (bytes.buffer.byteLength === chunkSize && chunkSize >= Buffer.poolSize >>> 1) inflated = bytes.buffer;
