@@ -4,7 +4,7 @@
  * The body is counted; it is kept (up to a cap) only when the status says the exchange failed.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { type Dispatcher, Pool } from 'undici';
+import { Client, type Dispatcher, Pool } from 'undici';
 
 export interface PoolSettings {
   connections: number;
@@ -18,16 +18,26 @@ function clientOptions(s: PoolSettings) {
     pipelining: 1,
     keepAliveTimeout: s.keepAliveTimeoutMs,
     keepAliveMaxTimeout: Math.max(s.keepAliveTimeoutMs, 600_000),
-    // Backstops; the exchange's own timer enforces the total timeout.
-    headersTimeout: s.timeoutMs + 1_000,
-    bodyTimeout: s.timeoutMs + 1_000,
+    // Off: the runner's sweep enforces the total timeout, and undici's own timers would be armed
+    // and cleared on every request.
+    headersTimeout: 0,
+    bodyTimeout: 0,
     connect: { timeout: s.timeoutMs, rejectUnauthorized: !s.insecure },
   };
 }
 
-/** Up to `connections` sockets to one origin, shared by all sends to one URL. */
+/** Up to `connections` sockets to one origin, shared by all sends to one URL (the open model). */
 export function createPool(origin: string, s: PoolSettings): Pool {
   return new Pool(origin, { ...clientOptions(s), connections: s.connections });
+}
+
+/**
+ * One socket to one origin, owned by one closed-loop worker: the same connections as a Pool of
+ * `concurrency`, without a Pool choosing a free client for every request (a sixth of the client's
+ * CPU per request on loopback, see docs/performance.md).
+ */
+export function createClient(origin: string, s: PoolSettings): Client {
+  return new Client(origin, clientOptions(s));
 }
 
 /** Thrown into an exchange when --timeout elapses (classified as `timeout`). */
@@ -51,7 +61,8 @@ export class ProbeStoppedError extends Error {
 export interface ExchangeRequest {
   path: string;
   method: string;
-  headers: Record<string, string>;
+  /** Flat [name, value, name, value, ...]: undici takes it without walking an object. */
+  headers: string[];
   body: string | undefined;
   /** Close the connection after this request (no keep-alive). */
   reset: boolean;
@@ -89,13 +100,14 @@ export function parseRawHeaders(raw: Buffer[] | string[] | null): IncomingHttpHe
   return out as IncomingHttpHeaders;
 }
 
-/** Starts one exchange; `capture(status)` decides whether the body is kept. */
+/**
+ * One exchange; `capture(status)` decides whether the body is kept. `done` is called exactly once,
+ * synchronously from the callback that ends the exchange (so a closed loop can send its next
+ * request at once, on a connection that is free again).
+ */
 export class Exchange implements Dispatcher.DispatchHandler {
-  readonly promise: Promise<ExchangeOutcome>;
-  private resolve!: (o: ExchangeOutcome) => void;
   private abortFn: ((err?: Error) => void) | undefined;
   private rawHeaders: Buffer[] | string[] | null = null;
-  private timer: NodeJS.Timeout | undefined;
   private settled = false;
   private abortWith: Error | undefined;
   private status: number | null = null;
@@ -107,18 +119,28 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private truncated = false;
 
   constructor(
-    pool: Dispatcher,
-    req: ExchangeRequest,
-    timeoutMs: number,
+    private readonly dispatcher: Dispatcher,
+    private readonly req: ExchangeRequest,
+    private readonly timeoutMs: number,
     private readonly capture: (status: number) => boolean,
     private readonly capBytes: number,
-  ) {
-    this.promise = new Promise((r) => {
-      this.resolve = r;
-    });
-    this.timer = setTimeout(() => this.fail(new ProbeTimeoutError(timeoutMs)), timeoutMs);
+    private readonly done: (outcome: ExchangeOutcome) => void,
+  ) {}
+
+  /** performance.now() after which the exchange fails as a timeout (see `expireIfDue`). */
+  deadline = Number.POSITIVE_INFINITY;
+
+  /**
+   * Sends the request at `nowPerf` (performance.now(), which the caller has just read; `done`
+   * may be called before this returns, if it cannot be sent). The
+   * caller enforces the timeout by calling `expireIfDue` now and then: one sweep over the
+   * exchanges in flight costs far less than a timer set and cleared per request.
+   */
+  start(nowPerf: number): void {
+    this.deadline = nowPerf + this.timeoutMs;
+    const req = this.req;
     try {
-      pool.dispatch(
+      this.dispatcher.dispatch(
         {
           path: req.path,
           method: req.method as Dispatcher.HttpMethod,
@@ -131,6 +153,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     } catch (error) {
       this.fail(error instanceof Error ? error : new Error(String(error)));
     }
+  }
+
+  /** Fails the exchange as a timeout if its deadline has passed. */
+  expireIfDue(now: number): void {
+    if (now >= this.deadline) this.fail(new ProbeTimeoutError(this.timeoutMs));
   }
 
   /** Stops the exchange (Ctrl-C after the grace period): it settles as `stopped`. */
@@ -156,8 +183,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.status = statusCode;
     this.statusText = statusText ?? '';
     this.rawHeaders = rawHeaders;
-    this.headersAt = performance.now();
-    if (this.capture(statusCode)) this.chunks = [];
+    // Header timing is only reported for the failures kept in the HAR file.
+    if (this.capture(statusCode)) {
+      this.chunks = [];
+      this.headersAt = performance.now();
+    }
     return true;
   }
 
@@ -203,9 +233,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private settle(error: Error | null, stopped: boolean): void {
     if (this.settled) return;
     this.settled = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.resolve({
+    this.done({
       status: this.status,
       statusText: this.statusText,
       headers: this.chunks ? parseRawHeaders(this.rawHeaders) : null,

@@ -10,7 +10,7 @@ import type { Dispatcher } from 'undici';
 import { isoUtc } from '../common/time.js';
 import { newTraceRoot, TRACE_HEADER } from '../common/trace-id.js';
 import { classifyOrigin, classifyTransportError, normaliseHeaders } from './classify.js';
-import { createPool, Exchange, type ExchangeOutcome } from './client.js';
+import { createClient, createPool, Exchange, type ExchangeOutcome, type PoolSettings } from './client.js';
 import { harEntry } from './har.js';
 import {
   isExpected,
@@ -97,8 +97,12 @@ interface Target {
   display: string;
   /** URL as sent, without the trace token (for HAR). */
   href: string;
-  /** Up to `connections` (open model) or `concurrency` (closed loop) sockets to the URL's origin. */
+  origin: string;
+  settings: PoolSettings;
+  /** Up to `connections` sockets to the URL's origin (open model; unused by a closed loop). */
   pool: Dispatcher;
+  /** Closed loop: one client (one socket) per worker. */
+  clients: Dispatcher[];
   started: number;
   inFlight: number;
   dropped: number;
@@ -111,7 +115,8 @@ interface Target {
  * random bytes drawn 4096 ids at a time.
  */
 export class TraceIds {
-  private buf = randomBytes(12 * 4096);
+  // Hex of a block of random bytes, converted in one call: each id is then a substring.
+  private hex = randomBytes(12 * 4096).toString('hex');
   private at = 0;
   private second = Number.NaN;
   private prefix = '';
@@ -122,12 +127,12 @@ export class TraceIds {
       this.second = second;
       this.prefix = newTraceRoot(nowMs, EMPTY); // "1-xxxxxxxx-"
     }
-    if (this.at + 12 > this.buf.length) {
-      this.buf = randomBytes(12 * 4096);
+    if (this.at + 24 > this.hex.length) {
+      this.hex = randomBytes(12 * 4096).toString('hex');
       this.at = 0;
     }
-    const hex = this.buf.toString('hex', this.at, this.at + 12);
-    this.at += 12;
+    const hex = this.hex.slice(this.at, this.at + 24);
+    this.at += 24;
     return this.prefix + hex;
   }
 }
@@ -214,6 +219,15 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
     }
   };
 
+  /** An unexpected exception while recording: the run stops and rethrows it. */
+  let fatal: { error: unknown } | undefined;
+  const failRun = (error: unknown) => {
+    fatal ??= { error };
+    if (stop.signal.aborted) return;
+    stop.abort();
+    graceTimer = setTimeout(stopInFlight, 0);
+  };
+
   const recorder = options.outDir
     ? await Recorder.open(options.outDir, run, (e) => {
         outputError ??= e;
@@ -241,7 +255,10 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
       path: `${u.pathname}${u.search}`,
       display: displayUrls[index] ?? href,
       href,
+      origin: u.origin,
+      settings,
       pool: createPool(u.origin, settings),
+      clients: [],
       started: 0,
       inFlight: 0,
       dropped: 0,
@@ -249,13 +266,27 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
     };
   });
   const baseHeaders = options.headers;
-  const headerNames = Object.keys(baseHeaders).filter((h) => h.toLowerCase() !== TRACE_HEADER);
+  const baseHeaderList = Object.keys(baseHeaders)
+    .filter((h) => h.toLowerCase() !== TRACE_HEADER)
+    .flatMap((h) => [h, baseHeaders[h] as string]);
+  /** The headers sent, as the HAR file writes them (built only for failures). */
+  const headerObject = (list: string[]) => {
+    const o: Record<string, string> = {};
+    for (let i = 0; i + 1 < list.length; i += 2) o[list[i] as string] = list[i + 1] as string;
+    return o;
+  };
   let seq = 0;
 
   const startPerf = performance.now();
   const progressTimer = hooks.onProgress
     ? setInterval(() => hooks.onProgress?.(progressOf()), options.progressIntervalMs)
     : undefined;
+  // Timeouts: every exchange in flight is checked this often (at most 1/20 of --timeout late).
+  const sweepEveryMs = Math.max(1, Math.min(50, options.timeoutMs / 20));
+  const timeoutSweeper = setInterval(() => {
+    const now = performance.now();
+    for (const ex of inFlight) ex.expireIfDue(now);
+  }, sweepEveryMs);
   const durationTimer =
     options.durationMs !== undefined && options.model.kind === 'closed'
       ? setTimeout(() => requestStop('duration'), options.durationMs)
@@ -295,7 +326,8 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
     };
   }
 
-  async function send(t: Target, d: Dispatcher, intendedPerf: number | undefined): Promise<void> {
+  /** Sends one request; `after` runs once its outcome is recorded (synchronously from its end). */
+  function send(t: Target, d: Dispatcher, intendedPerf: number | undefined, after: () => void): void {
     const mySeq = ++seq;
     const urlSeq = ++t.started;
     const sentPerf = performance.now();
@@ -304,9 +336,8 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
     const path = options.traceQuery
       ? `${t.path}${t.path.includes('?') ? '&' : '?'}${options.traceQuery}=${root}`
       : t.path;
-    const headers: Record<string, string> = {};
-    for (const h of headerNames) headers[h] = baseHeaders[h]!;
-    headers[TRACE_HEADER] = traceId;
+    const headers =
+      baseHeaderList.length === 0 ? [TRACE_HEADER, traceId] : [...baseHeaderList, TRACE_HEADER, traceId];
     const intended = intendedPerf ?? sentPerf;
     if (intendedPerf !== undefined) lags.add(sentPerf - intendedPerf);
     const ex = new Exchange(
@@ -315,16 +346,38 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
       options.timeoutMs,
       capture,
       captureBytes,
+      (outcome) => {
+        inFlight.delete(ex);
+        t.inFlight--;
+        // This runs inside undici's response callbacks: an exception must not escape into them.
+        try {
+          if (outcome.stopped) builder.skip(mySeq);
+          else recordOutcome(t, mySeq, urlSeq, intended, sentPerf, traceId, path, headers, outcome);
+        } catch (error) {
+          failRun(error);
+        }
+        // After a transport error undici is still failing the connection's other requests and
+        // wants its queue left alone: the next send waits for the next turn of the event loop.
+        if (outcome.error === null) after();
+        else setImmediate(after);
+      },
     );
     inFlight.add(ex);
     t.inFlight++;
-    const outcome = await ex.promise;
-    inFlight.delete(ex);
-    t.inFlight--;
-    if (outcome.stopped) {
-      builder.skip(mySeq);
-      return;
-    }
+    ex.start(sentPerf);
+  }
+
+  function recordOutcome(
+    t: Target,
+    mySeq: number,
+    urlSeq: number,
+    intended: number,
+    sentPerf: number,
+    traceId: string,
+    path: string,
+    headers: string[],
+    outcome: ExchangeOutcome,
+  ): void {
     const record = toRecord(mySeq, urlSeq, t, intended, sentPerf, traceId, outcome, expect);
     builder.add(record);
     if (recorder) {
@@ -338,7 +391,7 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
         recorder.writeFailure(
           harEntry(
             record,
-            { method: options.method, url, headers, body: options.body },
+            { method: options.method, url, headers: headerObject(headers), body: options.body },
             harOutcome,
             sentPerf,
             options.redact,
@@ -352,12 +405,38 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
 
   const countReached = (t: Target) => options.count !== undefined && t.started >= options.count;
 
-  async function closedWorker(t: Target, d: Dispatcher): Promise<void> {
-    while (!stop.signal.aborted && !countReached(t)) {
-      if (recorder?.congested) await recorder.drained();
-      if (stop.signal.aborted) break;
-      await send(t, d, undefined);
-    }
+  /**
+   * One closed-loop worker: each request is sent from the end of the one before (no promise or
+   * timer between them, as a connection's request loop in undici's own benchmarks).
+   */
+  function closedWorker(t: Target, d: Dispatcher): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let sending = false;
+      let again = false;
+      const next = (): void => {
+        // A request that ends while it is being sent (it could not be sent) must not start the
+        // next one on the same stack: a loop of failures would recurse without bound.
+        if (sending) {
+          again = true;
+          return;
+        }
+        if (stop.signal.aborted || countReached(t)) {
+          resolve();
+          return;
+        }
+        if (recorder?.congested) {
+          void recorder.drained().then(next);
+          return;
+        }
+        again = false;
+        sending = true;
+        send(t, d, undefined, next);
+        sending = false;
+        // It ended at once: the event loop gets a turn before the next one.
+        if (again) setImmediate(next);
+      };
+      next();
+    });
   }
 
   async function openDriver(t: Target, model: Extract<LoadModel, { kind: 'open' }>): Promise<void> {
@@ -384,7 +463,7 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
         t.dropped++;
         continue;
       }
-      const p = send(t, pool, due);
+      const p = new Promise<void>((resolve) => send(t, pool, due, resolve));
       pending.add(p);
       p.finally(() => pending.delete(p));
     }
@@ -394,18 +473,29 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
   try {
     const drivers =
       model.kind === 'closed'
-        ? targets.flatMap((t) => Array.from({ length: model.concurrency }, () => closedWorker(t, t.pool)))
+        ? targets.flatMap((t) =>
+            Array.from({ length: model.concurrency }, () => {
+              const client = createClient(t.origin, t.settings);
+              t.clients.push(client);
+              return closedWorker(t, client);
+            }),
+          )
         : targets.map((t) => openDriver(t, model));
     await Promise.all(drivers);
   } finally {
+    clearInterval(timeoutSweeper);
     if (progressTimer) clearInterval(progressTimer);
     if (durationTimer) clearTimeout(durationTimer);
     if (graceTimer) clearTimeout(graceTimer);
     hooks.signal?.removeEventListener('abort', onAbort);
     stopInFlight();
-    await Promise.all(targets.map((t) => t.pool.destroy().catch(() => {})));
+    await Promise.all(targets.flatMap((t) => [t.pool, ...t.clients].map((d) => d.destroy().catch(() => {}))));
   }
 
+  if (fatal) {
+    recorder?.destroy();
+    throw fatal.error;
+  }
   stoppedBy ??= options.count !== undefined && targets.every(countReached) ? 'count' : 'duration';
   if (hooks.signal?.aborted && stoppedBy !== 'output-error') stoppedBy = 'signal';
   builder.finish();

@@ -338,6 +338,46 @@ describe('runProbe: request shape and bounds', () => {
     }
   });
 
+  it('keeps exactly C connections open for a closed loop at concurrency C, and reuses them', async () => {
+    let connections = 0;
+    const srv = await startServer((_req, res) => ok(res));
+    srv.server.on('connection', () => connections++);
+    try {
+      const { summary } = await runProbe({ urls: [srv.url], concurrency: 3, count: 60, durationMs: 10_000 });
+      expect(summary.total).toBe(60);
+      expect(summary.succeeded).toBe(60);
+      expect(connections).toBe(3);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('stops and rethrows when recording a result throws (it never hangs the loop)', async () => {
+    const srv = await startServer((_req, res) => ok(res));
+    try {
+      let seen = 0;
+      const run = runProbe(
+        { urls: [srv.url], concurrency: 2, count: 1000, durationMs: 10_000 },
+        {
+          onRecord: () => {
+            if (++seen === 5) throw new Error('disk on fire');
+          },
+        },
+      );
+      await expect(run).rejects.toThrow('disk on fire');
+      expect(seen).toBeLessThan(20);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('keeps probing a refused port at concurrency C, each attempt a classified failure', async () => {
+    const url = await closedPortUrl();
+    const { summary } = await runProbe({ urls: [url], concurrency: 3, count: 12, durationMs: 10_000 });
+    expect(summary.total).toBe(12);
+    expect(summary.byError.refused).toBe(12);
+  });
+
   it('stops a closed loop at the duration', async () => {
     const srv = await startServer((_req, res) => ok(res));
     try {
