@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyChanges, rollbackChanges } from '../../src/fix/apply.js';
 import { startAwsEndpoint } from '../../src/lab/aws-api/server.js';
-import { createFakeBackend, type FakeBackend, REGION } from '../lab/aws-api/fake-backend.js';
+import { createMemoryBackend, type MemoryBackend, REGION } from '../helpers/memory-backend.js';
 
-let backend: FakeBackend;
+let backend: MemoryBackend;
 let endpoint: { url: string; close(): Promise<void> };
 beforeAll(async () => {
-  backend = createFakeBackend(); // account limit 50, unreserved minimum 10
+  backend = createMemoryBackend(); // account limit 50, unreserved minimum 10
   backend.addFunction('reports-worker');
   backend.addFunction('api', 5);
   endpoint = await startAwsEndpoint(backend, { port: 0 });

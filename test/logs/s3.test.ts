@@ -5,10 +5,10 @@ import { startAwsEndpoint } from '../../src/lab/aws-api/server.js';
 import { analyseAlbLogs } from '../../src/logs/analyse.js';
 import { albLogKey } from '../../src/logs/s3-key.js';
 import { lambdaLine } from '../helpers/alb-lines.js';
-import { createFakeBackend, type FakeBackend, REGION } from '../lab/aws-api/fake-backend.js';
+import { createMemoryBackend, type MemoryBackend, REGION } from '../helpers/memory-backend.js';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
-let backend: FakeBackend;
+let backend: MemoryBackend;
 let endpoint: { url: string; close(): Promise<void> };
 const key = (endMs: number, random: string) =>
   albLogKey({
@@ -23,7 +23,7 @@ const key = (endMs: number, random: string) =>
   });
 
 beforeAll(async () => {
-  backend = createFakeBackend();
+  backend = createMemoryBackend();
   // One file per 5-minute interval from 09:00 to 11:00, each with 10 entries inside its interval.
   for (let i = 1; i <= 24; i++) {
     const end = T0 - 3_600_000 + i * 300_000;

@@ -6,7 +6,7 @@ import { main } from '../../src/cli/main.js';
 import type { LabBackend } from '../../src/lab/backend.js';
 import type { MetricsReport } from '../../src/metrics/index.js';
 import { fakeCli } from '../helpers/cli.js';
-import { createTinyBackend, REGION } from './tiny-backend.js';
+import { albMetric, createMemoryBackend, lambdaMetric, REGION } from '../helpers/memory-backend.js';
 
 const SERVER = new URL('../../src/lab/aws-api/server.ts', import.meta.url);
 type Endpoint = { url: string; close(): Promise<void> };
@@ -25,23 +25,23 @@ describe.skipIf(!existsSync(SERVER))('throttlescope metrics', () => {
   let endpoint: Endpoint;
 
   beforeAll(async () => {
-    const b = createTinyBackend({ limit: 50 });
+    const b = createMemoryBackend({ accountLimit: 50 });
     b.addFunction('reports-worker');
     b.addFunction('api');
     b.addFunction('web', 5);
     for (let m = 0; m < 10; m++) {
       const t = T0 + m * MIN;
       const storm = m >= 4 && m < 7;
-      b.addDatapoint(b.lambdaMetric('ConcurrentExecutions', 'reports-worker'), t, storm ? 43 : 3);
-      b.addDatapoint(b.lambdaMetric('ConcurrentExecutions', 'api'), t, storm ? 2 : 4);
-      b.addDatapoint(b.lambdaMetric('Throttles', 'api'), t, storm ? 30 : 0);
-      b.addDatapoint(b.lambdaMetric('ConcurrentExecutions'), t, storm ? 46 : 8);
+      b.addDatapoint(lambdaMetric('ConcurrentExecutions', 'reports-worker'), t, storm ? 43 : 3);
+      b.addDatapoint(lambdaMetric('ConcurrentExecutions', 'api'), t, storm ? 2 : 4);
+      b.addDatapoint(lambdaMetric('Throttles', 'api'), t, storm ? 30 : 0);
+      b.addDatapoint(lambdaMetric('ConcurrentExecutions'), t, storm ? 46 : 8);
       b.addDatapoint(
-        b.albMetric('HTTPCode_ELB_502_Count', 'app/shop/1', 'targetgroup/api/2'),
+        albMetric('HTTPCode_ELB_502_Count', 'app/shop/1', 'targetgroup/api/2'),
         t,
         storm ? 30 : 0,
       );
-      b.addDatapoint(b.albMetric('RequestCount', 'app/shop/1', 'targetgroup/api/2'), t, 150);
+      b.addDatapoint(albMetric('RequestCount', 'app/shop/1', 'targetgroup/api/2'), t, 150);
     }
     const { startAwsEndpoint } = (await import(SERVER.href)) as {
       startAwsEndpoint: (b: LabBackend, o: { host?: string; port?: number }) => Promise<Endpoint>;

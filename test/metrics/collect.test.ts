@@ -4,7 +4,13 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabBackend } from '../../src/lab/backend.js';
 import { type CollectClients, collectMetrics, type MetricsReport } from '../../src/metrics/index.js';
-import { createTinyBackend, REGION, type TinyBackend } from './tiny-backend.js';
+import {
+  albMetric,
+  createMemoryBackend,
+  lambdaMetric,
+  type MemoryBackend,
+  REGION,
+} from '../helpers/memory-backend.js';
 
 const SERVER = new URL('../../src/lab/aws-api/server.ts', import.meta.url);
 type Endpoint = { url: string; close(): Promise<void> };
@@ -17,7 +23,7 @@ const TG = 'targetgroup/api/73e2d6bc24d8a067';
 const storm = (m: number) => m >= 3 && m < 8;
 
 /** 90 functions (one reserved), a 5-minute storm in which reports-worker fills the shared pool. */
-function seedIncident(b: TinyBackend, idle = 87): void {
+function seedIncident(b: MemoryBackend, idle = 87): void {
   b.addFunction('reports-worker');
   b.addFunction('api');
   b.addFunction('web', 10);
@@ -27,24 +33,20 @@ function seedIncident(b: TinyBackend, idle = 87): void {
     const s = storm(m);
     // Two raw datapoints per minute: Maximum and Sum must aggregate them.
     for (const dt of [0, 30_000]) {
-      b.addDatapoint(
-        b.lambdaMetric('ConcurrentExecutions', 'reports-worker'),
-        t + dt,
-        s ? (dt ? 80 : 70) : 5,
-      );
-      b.addDatapoint(b.lambdaMetric('ConcurrentExecutions', 'api'), t + dt, s ? 8 : 6);
-      b.addDatapoint(b.lambdaMetric('Throttles', 'api'), t + dt, s ? 12.5 : 0);
-      b.addDatapoint(b.lambdaMetric('Invocations', 'api'), t + dt, 300);
-      b.addDatapoint(b.lambdaMetric('Duration', 'api'), t + dt, dt ? 140 : 100);
+      b.addDatapoint(lambdaMetric('ConcurrentExecutions', 'reports-worker'), t + dt, s ? (dt ? 80 : 70) : 5);
+      b.addDatapoint(lambdaMetric('ConcurrentExecutions', 'api'), t + dt, s ? 8 : 6);
+      b.addDatapoint(lambdaMetric('Throttles', 'api'), t + dt, s ? 12.5 : 0);
+      b.addDatapoint(lambdaMetric('Invocations', 'api'), t + dt, 300);
+      b.addDatapoint(lambdaMetric('Duration', 'api'), t + dt, dt ? 140 : 100);
     }
-    b.addDatapoint(b.lambdaMetric('ConcurrentExecutions', 'web'), t, 2);
-    b.addDatapoint(b.lambdaMetric('ConcurrentExecutions'), t, s ? 90 : 13);
-    b.addDatapoint(b.lambdaMetric('UnreservedConcurrentExecutions'), t, s ? 88 : 11);
-    b.addDatapoint(b.lambdaMetric('Throttles'), t, s ? 25 : 0);
-    b.addDatapoint(b.albMetric('HTTPCode_ELB_502_Count', LB, TG), t, s ? 25 : 0);
-    b.addDatapoint(b.albMetric('HTTPCode_ELB_502_Count', LB), t, s ? 25 : 0);
-    b.addDatapoint(b.albMetric('RequestCount', LB, TG), t, 600);
-    b.addDatapoint(b.albMetric('LambdaUserError', LB, TG), t, 0);
+    b.addDatapoint(lambdaMetric('ConcurrentExecutions', 'web'), t, 2);
+    b.addDatapoint(lambdaMetric('ConcurrentExecutions'), t, s ? 90 : 13);
+    b.addDatapoint(lambdaMetric('UnreservedConcurrentExecutions'), t, s ? 88 : 11);
+    b.addDatapoint(lambdaMetric('Throttles'), t, s ? 25 : 0);
+    b.addDatapoint(albMetric('HTTPCode_ELB_502_Count', LB, TG), t, s ? 25 : 0);
+    b.addDatapoint(albMetric('HTTPCode_ELB_502_Count', LB), t, s ? 25 : 0);
+    b.addDatapoint(albMetric('RequestCount', LB, TG), t, 600);
+    b.addDatapoint(albMetric('LambdaUserError', LB, TG), t, 0);
     // Per-AZ sets exist in CloudWatch too; the collector must skip them.
     b.addDatapoint(
       {
@@ -99,7 +101,7 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const minutes = (...ms: number[]) => ms.map((m) => T0 + m * MIN);
 
 describe.skipIf(!existsSync(SERVER))('collectMetrics against the lab AWS endpoint', () => {
-  let backend: TinyBackend;
+  let backend: MemoryBackend;
   let endpoint: Endpoint;
   let log: Recorded[];
   let clients: CollectClients & { destroy(): void };
@@ -107,7 +109,7 @@ describe.skipIf(!existsSync(SERVER))('collectMetrics against the lab AWS endpoin
 
   beforeAll(async () => {
     const { startAwsEndpoint } = (await import(SERVER.href)) as { startAwsEndpoint: StartFn };
-    backend = createTinyBackend({ limit: 100 });
+    backend = createMemoryBackend({ accountLimit: 100 });
     seedIncident(backend);
     endpoint = await startAwsEndpoint(backend, { host: '127.0.0.1', port: 0 });
     log = [];
@@ -207,7 +209,7 @@ describe.skipIf(!existsSync(SERVER))('collectMetrics against the lab AWS endpoin
 
   it('splits the window in time when a query would exceed the datapoint limit', async () => {
     const split: Recorded[] = [];
-    const small = createTinyBackend({ limit: 100 });
+    const small = createMemoryBackend({ accountLimit: 100 });
     seedIncident(small, 0);
     const ep = await startAwsEndpoint(small);
     const c = clientsFor(ep.url, split);

@@ -14,7 +14,7 @@ import type { LabBackend } from '../../src/lab/backend.js';
 import { NOISY_NEIGHBOUR } from '../../src/lab/builtin.js';
 import { erlangB, minServersFor } from '../../src/plan/erlang.js';
 import { fakeCli } from '../helpers/cli.js';
-import { createTinyBackend, REGION } from '../metrics/tiny-backend.js';
+import { createMemoryBackend, lambdaMetric, REGION } from '../helpers/memory-backend.js';
 
 function ctx(cwd = process.cwd()) {
   const c = fakeCli({ env: { HOME: mkdtempSync(join(tmpdir(), 'ts-home-')) } });
@@ -350,21 +350,21 @@ describe.skipIf(!existsSync(SERVER))('plan recommend --metrics', () => {
   let endpoint: Endpoint;
 
   beforeAll(async () => {
-    const b = createTinyBackend({ limit: 50 });
+    const b = createMemoryBackend({ accountLimit: 50 });
     b.addFunction('reports-worker');
     b.addFunction('api');
     b.addFunction('web', 5);
     for (let m = 0; m < 10; m++) {
       const t = T0 + m * MIN;
       const storm = m >= 4 && m < 7;
-      b.addDatapoint(b.lambdaMetric('ConcurrentExecutions', 'reports-worker'), t, storm ? 43 : 3);
-      b.addDatapoint(b.lambdaMetric('Invocations', 'reports-worker'), t, storm ? 600 : 60);
-      b.addDatapoint(b.lambdaMetric('Duration', 'reports-worker'), t, 2_000);
-      b.addDatapoint(b.lambdaMetric('ConcurrentExecutions', 'api'), t, storm ? 2 : 4);
-      b.addDatapoint(b.lambdaMetric('Invocations', 'api'), t, storm ? 570 : 600);
-      b.addDatapoint(b.lambdaMetric('Throttles', 'api'), t, storm ? 30 : 0);
-      b.addDatapoint(b.lambdaMetric('Duration', 'api'), t, 200);
-      b.addDatapoint(b.lambdaMetric('ConcurrentExecutions'), t, storm ? 46 : 8);
+      b.addDatapoint(lambdaMetric('ConcurrentExecutions', 'reports-worker'), t, storm ? 43 : 3);
+      b.addDatapoint(lambdaMetric('Invocations', 'reports-worker'), t, storm ? 600 : 60);
+      b.addDatapoint(lambdaMetric('Duration', 'reports-worker'), t, 2_000);
+      b.addDatapoint(lambdaMetric('ConcurrentExecutions', 'api'), t, storm ? 2 : 4);
+      b.addDatapoint(lambdaMetric('Invocations', 'api'), t, storm ? 570 : 600);
+      b.addDatapoint(lambdaMetric('Throttles', 'api'), t, storm ? 30 : 0);
+      b.addDatapoint(lambdaMetric('Duration', 'api'), t, 200);
+      b.addDatapoint(lambdaMetric('ConcurrentExecutions'), t, storm ? 46 : 8);
     }
     const { startAwsEndpoint } = (await import(SERVER.href)) as {
       startAwsEndpoint: (b: LabBackend, o: { host?: string; port?: number }) => Promise<Endpoint>;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../src/lab/aws-api/server.js';
-import { createFakeBackend, type FakeBackend, REGION } from './fake-backend.js';
+import { createMemoryBackend, type MemoryBackend, REGION } from '../../helpers/memory-backend.js';
 
 const AWS = '/usr/bin/aws';
 const available = existsSync(AWS);
@@ -21,7 +21,7 @@ const THROTTLES = {
   dimensions: [{ name: 'FunctionName', value: 'api' }],
 };
 
-let backend: FakeBackend;
+let backend: MemoryBackend;
 let endpoint: AwsEndpoint;
 let home: string;
 
@@ -75,7 +75,7 @@ describe('aws CLI presence', () => {
 describe.runIf(available)('aws CLI against the lab endpoint', { timeout: 60_000 }, () => {
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'throttlescope-awscli-'));
-    backend = createFakeBackend();
+    backend = createMemoryBackend();
     backend.addFunction('api');
     backend.addFunction('web');
     backend.addFunction('noisy');

@@ -9,7 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseQueryParams } from '../../../src/lab/aws-api/cloudwatch.js';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../src/lab/aws-api/server.js';
-import { caught, createFakeBackend, type FakeBackend, REGION } from './fake-backend.js';
+import { caught, createMemoryBackend, type MemoryBackend, REGION } from '../../helpers/memory-backend.js';
 
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 const THROTTLES = {
@@ -28,12 +28,12 @@ const ELB_5XX = {
   dimensions: [{ name: 'LoadBalancer', value: 'app/lab-alb/abc' }],
 };
 
-let backend: FakeBackend;
+let backend: MemoryBackend;
 let endpoint: AwsEndpoint;
 let cw: CloudWatchClient;
 
 beforeAll(async () => {
-  backend = createFakeBackend();
+  backend = createMemoryBackend();
   for (let m = 0; m < 10; m++) {
     backend.addDatapoint(THROTTLES, T0 + m * 60_000, m);
     backend.addDatapoint(THROTTLES, T0 + m * 60_000 + 1_000, 1);

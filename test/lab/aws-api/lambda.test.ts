@@ -11,14 +11,20 @@ import {
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../src/lab/aws-api/server.js';
-import { ACCOUNT, caught, createFakeBackend, type FakeBackend, REGION } from './fake-backend.js';
+import {
+  ACCOUNT,
+  caught,
+  createMemoryBackend,
+  type MemoryBackend,
+  REGION,
+} from '../../helpers/memory-backend.js';
 
-let backend: FakeBackend;
+let backend: MemoryBackend;
 let endpoint: AwsEndpoint;
 let lambda: LambdaClient;
 
 beforeAll(async () => {
-  backend = createFakeBackend();
+  backend = createMemoryBackend();
   for (const n of ['api', 'web', 'noisy', 'worker', 'zeta']) backend.addFunction(n);
   backend.addFunction('reserved-fn', 5);
   backend.addFunction('zero', 0);

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../src/lab/aws-api/server.js';
-import { caught, createFakeBackend, type FakeBackend, REGION } from './fake-backend.js';
+import { caught, createMemoryBackend, type MemoryBackend, REGION } from '../../helpers/memory-backend.js';
 
 const BUCKET = 'alb-logs';
 const PREFIX = 'AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2024/05/01/';
@@ -19,12 +19,12 @@ const LOG_KEYS = Array.from(
     `${PREFIX}123456789012_elasticloadbalancing_eu-west-1_app.lab-alb.abc_20240501T12${String(i).padStart(2, '0')}Z_127.0.0.1_x${i}.log.gz`,
 );
 
-let backend: FakeBackend;
+let backend: MemoryBackend;
 let endpoint: AwsEndpoint;
 let s3: S3Client;
 
 beforeAll(async () => {
-  backend = createFakeBackend();
+  backend = createMemoryBackend();
   LOG_KEYS.forEach((k, i) => {
     backend.addObject(BUCKET, k, `line ${i}\n`, 'application/x-gzip');
   });

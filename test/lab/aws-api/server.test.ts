@@ -4,7 +4,7 @@ import type { AwsRequest } from '../../../src/lab/aws-api/http.js';
 import { parseFunctionName } from '../../../src/lab/aws-api/lambda.js';
 import { parseRange } from '../../../src/lab/aws-api/s3.js';
 import { type AwsEndpoint, routeService, startAwsEndpoint } from '../../../src/lab/aws-api/server.js';
-import { createFakeBackend, type FakeBackend } from './fake-backend.js';
+import { createMemoryBackend, type MemoryBackend } from '../../helpers/memory-backend.js';
 
 function req(over: Partial<AwsRequest> & { auth?: string }): AwsRequest {
   const headers: AwsRequest['headers'] = { ...(over.headers ?? {}) };
@@ -84,10 +84,10 @@ describe('helpers', () => {
 });
 
 describe('startAwsEndpoint', () => {
-  let backend: FakeBackend;
+  let backend: MemoryBackend;
   let endpoint: AwsEndpoint;
   beforeAll(async () => {
-    backend = createFakeBackend();
+    backend = createMemoryBackend();
     backend.addFunction('api');
     endpoint = await startAwsEndpoint(backend, { host: '127.0.0.1', port: 0 });
   });

@@ -1,6 +1,11 @@
-/** An in-memory LabBackend for the AWS endpoint's tests: plain objects, a real ConcurrencyPool. */
+/**
+ * An in-memory LabBackend for tests of the lab's AWS endpoint and of the code that talks to it
+ * (metrics, plan, logs, fix): plain objects, seeded functions, objects and datapoints, and a real
+ * ConcurrencyPool for reserved concurrency and throttling. Written against src/lab/backend.ts only
+ * (not the lab's own stores), so callers are tested against the interface the endpoint serves.
+ */
 import { createHash } from 'node:crypto';
-import { ConcurrencyPool } from '../../../src/common/concurrency/pool.js';
+import { ConcurrencyPool } from '../../src/common/concurrency/pool.js';
 import type {
   LabBackend,
   LabFunctionInfo,
@@ -11,13 +16,18 @@ import type {
   MetricId,
   MetricStat,
   StoredObject,
-} from '../../../src/lab/backend.js';
+} from '../../src/lab/backend.js';
 
 export const REGION = 'eu-west-1';
 export const ACCOUNT = '123456789012';
 
-export interface FakeBackend extends LabBackend {
+/** Last-modified time of seeded functions and objects, and of objects put through the API. */
+const SEEDED_MS = Date.UTC(2024, 4, 1, 12, 0, 0);
+
+export interface MemoryBackend extends LabBackend {
   pool: ConcurrencyPool;
+  /** Every Invoke call, in order. */
+  invocations: { name: string; payload: string; type: string }[];
   addFunction(name: string, reserved?: number): void;
   addObject(
     bucket: string,
@@ -27,22 +37,38 @@ export interface FakeBackend extends LabBackend {
     lastModifiedMs?: number,
   ): StoredObject;
   addDatapoint(metric: MetricId, timestampMs: number, value: number): void;
-  invocations: { name: string; payload: string; type: string }[];
+}
+
+/** Lambda metric shorthand: `lambdaMetric('Throttles', 'api')`, or account-wide without a function. */
+export function lambdaMetric(metricName: string, functionName?: string): MetricId {
+  return {
+    namespace: 'AWS/Lambda',
+    metricName,
+    dimensions: functionName ? [{ name: 'FunctionName', value: functionName }] : [],
+  };
+}
+
+export function albMetric(metricName: string, loadBalancer: string, targetGroup?: string): MetricId {
+  return {
+    namespace: 'AWS/ApplicationELB',
+    metricName,
+    dimensions: [
+      { name: 'LoadBalancer', value: loadBalancer },
+      ...(targetGroup ? [{ name: 'TargetGroup', value: targetGroup }] : []),
+    ],
+  };
 }
 
 function byUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-function sameDims(a: MetricDimension[], b: MetricDimension[]): boolean {
-  if (a.length !== b.length) return false;
-  const key = (d: MetricDimension[]) =>
-    d
-      .map((x) => `${x.name}=${x.value}`)
-      .sort()
-      .join('|');
-  return key(a) === key(b);
-}
+const dimKey = (d: MetricDimension[]) =>
+  d
+    .map((x) => `${x.name}=${x.value}`)
+    .sort()
+    .join('|');
+const metricKey = (m: MetricId) => `${m.namespace}\u0000${m.metricName}\u0000${dimKey(m.dimensions)}`;
 
 function aggregate(values: number[], stat: MetricStat): number {
   switch (stat) {
@@ -65,19 +91,9 @@ function aggregate(values: number[], stat: MetricStat): number {
   }
 }
 
-export function createFakeBackend(): FakeBackend {
+/** Account limit 50 unless told otherwise; the unreserved minimum is always 10. */
+export function createMemoryBackend(opts: { accountLimit?: number } = {}): MemoryBackend {
   const buckets = new Map<string, { createdMs: number; objects: Map<string, StoredObject> }>();
-  const s3: LabObjectStore = {
-    buckets: () => [...buckets].map(([name, b]) => ({ name, createdMs: b.createdMs })),
-    hasBucket: (bucket) => buckets.has(bucket),
-    list: (bucket, prefix) =>
-      [...(buckets.get(bucket)?.objects.values() ?? [])]
-        .filter((o) => o.key.startsWith(prefix))
-        .sort((a, b) => byUtf8(a.key, b.key)),
-    get: (bucket, key) => buckets.get(bucket)?.objects.get(key),
-    put: (bucket, key, body, contentType) =>
-      put(bucket, key, body, contentType, Date.UTC(2024, 4, 1, 12, 0, 0)),
-  };
   function put(
     bucket: string,
     key: string,
@@ -100,62 +116,55 @@ export function createFakeBackend(): FakeBackend {
     b.objects.set(key, obj);
     return obj;
   }
+  const s3: LabObjectStore = {
+    buckets: () => [...buckets].map(([name, b]) => ({ name, createdMs: b.createdMs })),
+    hasBucket: (bucket) => buckets.has(bucket),
+    list: (bucket, prefix) =>
+      [...(buckets.get(bucket)?.objects.values() ?? [])]
+        .filter((o) => o.key.startsWith(prefix))
+        .sort((a, b) => byUtf8(a.key, b.key)),
+    get: (bucket, key) => buckets.get(bucket)?.objects.get(key),
+    put: (bucket, key, body, contentType) => put(bucket, key, body, contentType, SEEDED_MS),
+  };
 
-  const points: { metric: MetricId; t: number; v: number }[] = [];
+  // One entry per distinct metric, in the order first seen.
+  const series = new Map<string, { metric: MetricId; points: { t: number; v: number }[] }>();
   const cloudwatch: LabMetricsStore = {
-    list(filter) {
-      const out: MetricId[] = [];
-      for (const { metric } of points) {
-        if (filter?.namespace !== undefined && metric.namespace !== filter.namespace) continue;
-        if (filter?.metricName !== undefined && metric.metricName !== filter.metricName) continue;
-        const dims = filter?.dimensions ?? [];
-        if (
-          !dims.every((f) =>
-            metric.dimensions.some(
-              (d) => d.name === f.name && (f.value === undefined || d.value === f.value),
+    list(filter = {}) {
+      return [...series.values()]
+        .map((s) => s.metric)
+        .filter(
+          (m) =>
+            (filter.namespace === undefined || m.namespace === filter.namespace) &&
+            (filter.metricName === undefined || m.metricName === filter.metricName) &&
+            (filter.dimensions ?? []).every((f) =>
+              m.dimensions.some((d) => d.name === f.name && (f.value === undefined || d.value === f.value)),
             ),
-          )
-        ) {
-          continue;
-        }
-        if (
-          !out.some(
-            (m) =>
-              m.namespace === metric.namespace &&
-              m.metricName === metric.metricName &&
-              sameDims(m.dimensions, metric.dimensions),
-          )
-        ) {
-          out.push(metric);
-        }
-      }
-      return out;
+        );
     },
     query(metric, stat, periodSec, startMs, endMs) {
       const periodMs = periodSec * 1000;
-      const bucketsByT = new Map<number, number[]>();
-      for (const p of points) {
-        if (p.t < startMs || p.t >= endMs) continue;
-        if (p.metric.namespace !== metric.namespace || p.metric.metricName !== metric.metricName) continue;
-        if (!sameDims(p.metric.dimensions, metric.dimensions)) continue;
-        const t = Math.floor(p.t / periodMs) * periodMs;
-        const list = bucketsByT.get(t) ?? [];
-        list.push(p.v);
-        bucketsByT.set(t, list);
+      const byPeriod = new Map<number, number[]>();
+      for (const { t, v } of series.get(metricKey(metric))?.points ?? []) {
+        if (t < startMs || t >= endMs) continue;
+        const start = Math.floor(t / periodMs) * periodMs;
+        const values = byPeriod.get(start) ?? [];
+        values.push(v);
+        byPeriod.set(start, values);
       }
-      const ts = [...bucketsByT.keys()].sort((a, b) => a - b);
-      return { timestampsMs: ts, values: ts.map((t) => aggregate(bucketsByT.get(t)!, stat)) };
+      const timestampsMs = [...byPeriod.keys()].sort((a, b) => a - b);
+      return { timestampsMs, values: timestampsMs.map((t) => aggregate(byPeriod.get(t)!, stat)) };
     },
   };
 
-  const pool = new ConcurrencyPool({ accountLimit: 50, unreservedMinimum: 10 });
+  const pool = new ConcurrencyPool({ accountLimit: opts.accountLimit ?? 50, unreservedMinimum: 10 });
   const functions = new Map<string, Omit<LabFunctionInfo, 'reserved'>>();
-  const invocations: FakeBackend['invocations'] = [];
+  const invocations: MemoryBackend['invocations'] = [];
   const info = (name: string): LabFunctionInfo | undefined => {
     const f = functions.get(name);
     return f ? { ...f, reserved: pool.reservedOf(name) } : undefined;
   };
-  const lambda: FakeBackend['lambda'] = {
+  const lambda: LabBackend['lambda'] = {
     listFunctions: () => [...functions.keys()].map((n) => info(n)!),
     getFunction: (name) => info(name),
     account: () => {
@@ -168,6 +177,7 @@ export function createFakeBackend(): FakeBackend {
     },
     putReserved: (name, reserved) => pool.setReserved(name, reserved),
     deleteReserved: (name) => pool.setReserved(name, undefined),
+    // Echoes the JSON payload back; `{"fail": true}` makes an Unhandled function error.
     async invoke(name, payload, invocationType): Promise<LabInvokeResult> {
       invocations.push({ name, payload: payload.toString('utf8'), type: invocationType });
       if (invocationType === 'DryRun') return { statusCode: 204, payload: Buffer.alloc(0) };
@@ -230,7 +240,7 @@ export function createFakeBackend(): FakeBackend {
         lastModified: '2024-05-01T12:00:00.000+0000',
       });
     },
-    addObject(bucket, key, body, contentType, lastModifiedMs = Date.UTC(2024, 4, 1, 12, 0, 0)) {
+    addObject(bucket, key, body, contentType, lastModifiedMs = SEEDED_MS) {
       return put(
         bucket,
         key,
@@ -240,7 +250,10 @@ export function createFakeBackend(): FakeBackend {
       );
     },
     addDatapoint(metric, t, v) {
-      points.push({ metric, t, v });
+      const key = metricKey(metric);
+      const entry = series.get(key) ?? { metric, points: [] };
+      entry.points.push({ t, v });
+      series.set(key, entry);
     },
   };
 }
