@@ -18,7 +18,9 @@ let failed = 0;
 for (const file of files) {
   process.stdout.write(`\n=== ${file} ===\n`);
   // --expose-gc: memory figures are taken after a full collection, not with garbage still on the heap.
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(here, file)], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(here, file)], {
+    stdio: 'inherit',
+  });
   if (r.status !== 0) failed++;
 }
 process.exitCode = failed ? 1 : 0;
