@@ -33,8 +33,8 @@ export function createPool(origin: string, s: PoolSettings): Pool {
 
 /**
  * One socket to one origin, owned by one closed-loop worker: the same connections as a Pool of
- * `concurrency`, without a Pool choosing a free client for every request (a sixth of the client's
- * CPU per request on loopback, see docs/performance.md).
+ * `concurrency`, without a Pool choosing a free client for every request (see the probe section
+ * of docs/performance.md for what it saves).
  */
 export function createClient(origin: string, s: PoolSettings): Client {
   return new Client(origin, clientOptions(s));
@@ -131,10 +131,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   deadline = Number.POSITIVE_INFINITY;
 
   /**
-   * Sends the request at `nowPerf` (performance.now(), which the caller has just read; `done`
-   * may be called before this returns, if it cannot be sent). The
-   * caller enforces the timeout by calling `expireIfDue` now and then: one sweep over the
-   * exchanges in flight costs far less than a timer set and cleared per request.
+   * Sends the request at `nowPerf` (performance.now(), just read by the caller); `done` may be
+   * called before this returns, if it cannot be sent. The caller enforces the timeout by calling
+   * `expireIfDue` now and then: one sweep over the exchanges in flight costs far less than a
+   * timer set and cleared per request.
    */
   start(nowPerf: number): void {
     this.deadline = nowPerf + this.timeoutMs;
