@@ -1,8 +1,9 @@
 /**
  * The noisy-neighbour ranking: pure, a function of the collected series only (docs/metrics.md).
  *
- * 1. Throttled periods: any function's or the account's `Throttles` > 0, or any ALB series'
- *    `HTTPCode_ELB_502_Count` / `LambdaUserError` > 0.
+ * 1. Throttled periods: any function's or the account's `Throttles` > 0, any ALB series'
+ *    `HTTPCode_ELB_502_Count` / `LambdaUserError` > 0, or any `loggedThrottles` > 0 (throttles the
+ *    caller saw outside CloudWatch, such as diagnose's ALB access-log `LambdaThrottling`).
  * 2. In each, a function's share of the account = its `ConcurrentExecutions` Maximum / the account's
  *    (clamped to [0, 1]); `share` is the mean over the throttled periods.
  * 3. The shared (unreserved) pool = account limit − all reservations. A throttled period is
@@ -72,6 +73,13 @@ export interface RankInput {
     throttles?: TimeSeries | undefined;
   };
   alb?: { series: { elb502: TimeSeries; lambdaUserError: TimeSeries } }[] | undefined;
+  /**
+   * Throttled invocations seen outside CloudWatch, at period starts aligned to the series' periods
+   * (diagnose: the ALB access logs' 502 `LambdaThrottling`, which CloudWatch has no series for).
+   * Each throttled invocation is also one of the Lambda `Throttles`, so a period's count is compared
+   * with theirs, not added to it.
+   */
+  loggedThrottles?: TimeSeries | undefined;
 }
 
 export const POOL_FULL_FRACTION = 0.9;
@@ -97,6 +105,7 @@ export function rankNoisyNeighbours(input: RankInput): NoisyNeighbourRanking {
     mark(a.series.elb502);
     mark(a.series.lambdaUserError);
   }
+  mark(input.loggedThrottles);
   const times = [...periods].sort((a, b) => a - b);
 
   const fns = input.functions.map((f) => ({
@@ -109,6 +118,7 @@ export function rankNoisyNeighbours(input: RankInput): NoisyNeighbourRanking {
   const accountConc = seriesMap(input.accountSeries.concurrentExecutions);
   const unreservedConc = seriesMap(input.accountSeries.unreservedConcurrentExecutions);
   const accountThr = seriesMap(input.accountSeries.throttles);
+  const loggedThr = seriesMap(input.loggedThrottles);
   const reservedTotal = fns.reduce((n, f) => n + (f.reserved ?? 0), 0);
   const sharedPoolSize = Math.max(0, input.account.limit - reservedTotal);
 
@@ -128,6 +138,7 @@ export function rankNoisyNeighbours(input: RankInput): NoisyNeighbourRanking {
     const throttlesNow = Math.max(
       fns.reduce((n, f) => n + (f.thr.get(t) ?? 0), 0),
       accountThr.get(t) ?? 0,
+      loggedThr.get(t) ?? 0,
     );
     throttlesAll += throttlesNow;
     if (full) {

@@ -122,6 +122,26 @@ describe('rankNoisyNeighbours', () => {
     expect(withAccount.throttledPeriodsMs).toEqual([T0 + 180_000]);
   });
 
+  it('counts logged throttles as throttled periods, and as the same throttles as the metrics', () => {
+    // Minute 1: hog fills the pool (9 of 10) and api is throttled 10 times. Minutes 2 and 3: the
+    // pool has room; the logs saw 5 throttled requests in minute 2 (also api's 5 Throttles) and 4
+    // in minute 3, which CloudWatch missed.
+    const metricsOnly = input(10, [
+      fn('hog', null, [1, 9, 2, 2]),
+      fn('api', null, [1, 1, 1, 1], [0, 10, 5, 0]),
+    ]);
+    const r = rankNoisyNeighbours({ ...metricsOnly, loggedThrottles: s([0, 0, 5, 4]) });
+    expect(r.throttledPeriodsMs).toEqual([T0 + 60_000, T0 + 120_000, T0 + 180_000]);
+    expect(r.poolFullPeriodsMs).toEqual([T0 + 60_000]);
+    // One pool-full period of three, but it holds 10 of the 10 + max(5, 5) + 4 = 19 throttles: the
+    // incident. Adding the logged 5 to api's 5 would count 24 and name no culprit.
+    expect(r.culprit).toBe('hog');
+    expect(r.victims).toEqual(['api']);
+    // Per-function figures stay CloudWatch's: the logs do not say which function was throttled.
+    expect(r.functions.find((f) => f.name === 'api')).toMatchObject({ throttles: 15, throttledPeriods: 2 });
+    expect(rankNoisyNeighbours(metricsOnly).throttledPeriodsMs).toHaveLength(2);
+  });
+
   it('uses UnreservedConcurrentExecutions for the pool when CloudWatch has it', () => {
     const base = input(100, [fn('hog', null, [0, 60]), fn('api', null, [0, 5], [0, 9])]);
     expect(rankNoisyNeighbours(base).poolFullPeriods).toBe(0);
