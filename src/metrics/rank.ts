@@ -11,9 +11,10 @@
  *    unreserved functions) is at least 90% of it.
  * 4. Culprit: the unreserved function with the largest mean share of the unreserved use in the
  *    pool-full periods, if that share is a majority (≥ 50% and ≥ 1.25× the runner-up) or a clear
- *    plurality (≥ 25% and ≥ 1.5× the runner-up), and the pool-full periods carry the incident (at
- *    least half of the throttled periods, or at least half of the throttles). Reserved functions
- *    are never culprits: they cannot drain the shared pool.
+ *    plurality (≥ 25% and ≥ 1.5× the runner-up), the pool-full periods carry the incident (at
+ *    least half of the throttled periods, or at least half of the throttles), and someone was
+ *    starved in them (not only reserved functions, which are throttled at their own caps).
+ *    Reserved functions are never culprits: they cannot drain the shared pool.
  * 5. Victims: every other function throttled in the window, most throttles first.
  */
 import { seriesMap, seriesMax, seriesSum, type TimeSeries } from './series.js';
@@ -119,6 +120,10 @@ export function rankNoisyNeighbours(input: RankInput): NoisyNeighbourRanking {
   const unreservedConc = seriesMap(input.accountSeries.unreservedConcurrentExecutions);
   const accountThr = seriesMap(input.accountSeries.throttles);
   const loggedThr = seriesMap(input.loggedThrottles);
+  const albFailures = (input.alb ?? []).flatMap((a) => [
+    seriesMap(a.series.elb502),
+    seriesMap(a.series.lambdaUserError),
+  ]);
   const reservedTotal = fns.reduce((n, f) => n + (f.reserved ?? 0), 0);
   const sharedPoolSize = Math.max(0, input.account.limit - reservedTotal);
 
@@ -129,6 +134,7 @@ export function rankNoisyNeighbours(input: RankInput): NoisyNeighbourRanking {
   const poolFull: number[] = [];
   let throttlesAll = 0;
   let throttlesInPoolFull = 0;
+  let starvedInPoolFull = false;
   for (const t of times) {
     const sumAll = fns.reduce((n, f) => n + (f.conc.get(t) ?? 0), 0);
     const account = accountConc.get(t) ?? sumAll;
@@ -144,6 +150,21 @@ export function rankNoisyNeighbours(input: RankInput): NoisyNeighbourRanking {
     if (full) {
       poolFull.push(t);
       throttlesInPoolFull += throttlesNow;
+      // A reserved function is throttled at its own cap, never by a full shared pool: someone was
+      // starved only if an unreserved function was throttled, or the sources that do not name the
+      // function (account, logs, ALB) saw more than the reserved functions' own Throttles.
+      let reservedThrottles = 0;
+      let unreservedThrottles = 0;
+      for (const f of fns) {
+        if (f.reserved === null) unreservedThrottles += f.thr.get(t) ?? 0;
+        else reservedThrottles += f.thr.get(t) ?? 0;
+      }
+      const unnamed = Math.max(
+        accountThr.get(t) ?? 0,
+        loggedThr.get(t) ?? 0,
+        ...albFailures.map((m) => m.get(t) ?? 0),
+      );
+      if (unreservedThrottles > 0 || unnamed > reservedThrottles) starvedInPoolFull = true;
     }
     for (const f of fns) {
       const c = f.conc.get(t) ?? 0;
@@ -203,7 +224,7 @@ export function rankNoisyNeighbours(input: RankInput): NoisyNeighbourRanking {
     topShare > 0 &&
     ((topShare >= MAJORITY && topShare >= MAJORITY_MARGIN * runnerUp) ||
       (topShare >= PLURALITY_MIN && topShare >= PLURALITY_MARGIN * runnerUp));
-  const culprit = top && incidentInPoolFull && dominant ? top : undefined;
+  const culprit = top && incidentInPoolFull && starvedInPoolFull && dominant ? top : undefined;
   const victims = functions
     .filter((f) => f.throttles > 0 && f.name !== culprit?.name)
     .sort((a, b) => b.throttles - a.throttles || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
@@ -220,6 +241,8 @@ export function rankNoisyNeighbours(input: RankInput): NoisyNeighbourRanking {
       `${poolFull.length} of ${times.length} throttled period(s)${starving}`;
   } else if (poolFull.length === 0) {
     sentence = `throttling in ${times.length} period(s) while the shared pool (${sharedPoolSize}) had room: not a noisy neighbour (a reserved cap or the scaling rate?)`;
+  } else if (!starvedInPoolFull) {
+    sentence = `throttling in ${times.length} period(s), the shared pool full in ${poolFull.length}, but only functions with reserved concurrency were throttled then, at their own caps: not a noisy neighbour`;
   } else {
     sentence = `throttling in ${times.length} period(s), the shared pool full in ${poolFull.length}, but no single unreserved function held most of it`;
   }

@@ -70,6 +70,20 @@ describe('rankNoisyNeighbours', () => {
     expect(r.victims).toEqual([]);
   });
 
+  it('names no culprit when only reserved functions were throttled, at their own caps', () => {
+    // api fills the 2-wide shared pool, but the only throttles are big's, at its reservation of 18:
+    // a full shared pool cannot throttle a function with reserved concurrency.
+    const capped = input(20, [fn('big', 18, [18, 18], [5, 5]), fn('api', null, [2, 2])]);
+    const r = rankNoisyNeighbours(capped);
+    expect(r.poolFullPeriods).toBe(2);
+    expect(r.culprit).toBeNull();
+    expect(r.victims).toEqual(['big']);
+    expect(r.sentence).toMatch(/only functions with reserved concurrency were throttled then/);
+    // The logs saw more throttled requests than big's Throttles: an unreserved function was starved.
+    const more = rankNoisyNeighbours({ ...capped, loggedThrottles: s([5, 9]) });
+    expect(more.culprit).toBe('api');
+  });
+
   it('names no culprit when the pool had room (throttled at a reserved cap, or scaling)', () => {
     const r = rankNoisyNeighbours(
       input(1000, [fn('api', 10, [10, 10, 10], [0, 30, 30]), fn('worker', null, [50, 60, 70])]),
@@ -220,6 +234,15 @@ describe('rankNoisyNeighbours', () => {
             expect(functions.find((f) => f.name === r.culprit)?.reserved).toBeNull();
             expect(r.poolFullPeriods).toBeGreaterThan(0);
             expect(r.victims).not.toContain(r.culprit);
+            // Only per-function Throttles here: an unreserved function was throttled while the pool was full.
+            const starved = functions.some(
+              (f) =>
+                f.reserved === null &&
+                f.series.throttles.timestampsMs.some(
+                  (t, i) => r.poolFullPeriodsMs.includes(t) && (f.series.throttles.values[i] ?? 0) > 0,
+                ),
+            );
+            expect(starved).toBe(true);
           }
           for (const v of r.victims)
             expect(r.functions.find((f) => f.name === v)?.throttles).toBeGreaterThan(0);
