@@ -31,6 +31,8 @@ export interface MetricsEvidence {
     unreservedConcurrentExecutions?: TimeSeries | undefined;
     throttles?: TimeSeries | undefined;
   };
+  /** ALB series: their 502 and LambdaUserError periods are throttled periods to the ranking. */
+  alb?: { series: { elb502: TimeSeries; lambdaUserError: TimeSeries } }[] | undefined;
   warnings?: string[] | undefined;
 }
 

@@ -1,6 +1,8 @@
 import { isoUtc } from '../common/time.js';
 import { errorReason } from '../logs/error-reasons.js';
-import type { Evidence, LoggedFailure, MetricsEvidence, TimeSeries } from './evidence.js';
+import { rankNoisyNeighbours } from '../metrics/rank.js';
+import { alignDown, seriesSum } from '../metrics/series.js';
+import type { Evidence, LoggedFailure, TimeSeries } from './evidence.js';
 
 /** Stable root-cause codes (docs/diagnose.md). */
 export const ROOT_CAUSES = [
@@ -61,37 +63,43 @@ const LAMBDA_ERROR_REASONS = new Set([
 ]);
 const INVALID_RESPONSE_REASONS = new Set(['LambdaInvalidResponse', 'LambdaResponseTooLarge']);
 
-/** Minutes (bucket starts) with throttling, from logs and from metrics. */
-function throttledBuckets(e: Evidence): { fromLogs: Map<number, number>; fromMetrics: Map<number, number> } {
-  const fromLogs = new Map<number, number>();
+/**
+ * Throttled requests in the ALB access logs (502 LambdaThrottling), per minute. CloudWatch has no
+ * series for them, so the ranking gets them as logged throttles.
+ */
+function loggedThrottlesByMinute(e: Evidence): Map<number, number> {
+  const byMinute = new Map<number, number>();
   for (const m of e.logs?.summary.series ?? []) {
     const n = m.fiveXx.LambdaThrottling ?? 0;
-    if (n > 0) fromLogs.set(Date.parse(m.minute), n);
+    if (n > 0) byMinute.set(Date.parse(m.minute), n);
   }
-  const fromMetrics = new Map<number, number>();
-  const metrics = e.metrics;
-  if (metrics) {
-    const add = (s: TimeSeries) =>
-      s.timestampsMs.forEach((t, i) => {
-        const v = s.values[i] ?? 0;
-        if (v > 0) fromMetrics.set(t, (fromMetrics.get(t) ?? 0) + v);
-      });
-    for (const f of metrics.functions) add(f.series.throttles);
-  }
-  return { fromLogs, fromMetrics };
+  return byMinute;
 }
 
-/** Map log minutes onto metric buckets (periods may be longer than a minute). */
-function bucketOf(metrics: MetricsEvidence, t: number): number {
-  const p = metrics.window.periodSec * 1000;
-  return t - (((t % p) + p) % p);
+/** Log minutes summed into the metrics' periods (which may be longer than a minute). */
+function inPeriods(byMinute: Map<number, number>, periodSec: number): TimeSeries {
+  const byPeriod = new Map<number, number>();
+  for (const [t, n] of byMinute) {
+    const p = alignDown(t, periodSec);
+    byPeriod.set(p, (byPeriod.get(p) ?? 0) + n);
+  }
+  const timestampsMs = [...byPeriod.keys()].sort((a, b) => a - b);
+  return { timestampsMs, values: timestampsMs.map((t) => byPeriod.get(t) as number) };
 }
 
+/**
+ * The culprit, its victims and the pool-full periods are the noisy-neighbour ranking's
+ * (src/metrics/rank.ts, docs/metrics.md), the one `metrics` prints, fed the log minutes as well:
+ * one definition of the noisy neighbour, whichever command names it.
+ */
 function accountConcurrencyRule(e: Evidence, findings: Finding[]): void {
-  const { fromLogs, fromMetrics } = throttledBuckets(e);
-  const logThrottles = sum([...fromLogs.values()]);
+  const logMinutes = loggedThrottlesByMinute(e);
+  const logThrottles = sum([...logMinutes.values()]);
   const metrics = e.metrics;
-  if (logThrottles === 0 && fromMetrics.size === 0) return;
+  const metricThrottles = sum((metrics?.functions ?? []).map((f) => seriesSum(f.series.throttles)));
+  // The rule is about throttling: ALB 502s alone (which the ranking also counts) are more often
+  // the functions' own errors, which the error rules judge.
+  if (logThrottles === 0 && metricThrottles === 0) return;
   if (!metrics) {
     findings.push({
       code: 'account-concurrency-exhausted',
@@ -100,7 +108,7 @@ function accountConcurrencyRule(e: Evidence, findings: Finding[]): void {
       impact: logThrottles,
       evidence: [
         {
-          text: `ALB logs: ${fmt(logThrottles)} requests answered 502 LambdaThrottling in ${fromLogs.size} minute(s)`,
+          text: `ALB logs: ${fmt(logThrottles)} requests answered 502 LambdaThrottling in ${logMinutes.size} minute(s)`,
         },
         {
           text: 'without Lambda ConcurrentExecutions the function that holds the pool cannot be named: add CloudWatch access',
@@ -109,73 +117,45 @@ function accountConcurrencyRule(e: Evidence, findings: Finding[]): void {
     });
     return;
   }
-  const buckets = new Set<number>([...fromMetrics.keys()]);
-  for (const t of fromLogs.keys()) buckets.add(bucketOf(metrics, t));
-  const times = [...buckets].sort((a, b) => a - b);
+  const ranking = rankNoisyNeighbours({
+    ...metrics,
+    loggedThrottles: inPeriods(logMinutes, metrics.window.periodSec),
+  });
+  const culprit = ranking.functions.find((f) => f.name === ranking.culprit);
+  if (!culprit) return;
+  const times = ranking.throttledPeriodsMs;
+  const fullFraction = ranking.poolFullPeriods / times.length;
+  const poolShare = culprit.poolShare ?? 0;
   const limit = metrics.account.limit;
   const reservedTotal = sum(metrics.functions.map((f) => f.reserved ?? 0));
-  const poolSize = limit - reservedTotal;
-  let fullBuckets = 0;
-  let peak = 0;
-  const shares = new Map<string, number[]>();
-  for (const t of times) {
-    const account = valueAt(metrics.accountSeries.concurrentExecutions, t);
-    const unreserved =
-      metrics.accountSeries.unreservedConcurrentExecutions !== undefined
-        ? valueAt(metrics.accountSeries.unreservedConcurrentExecutions, t)
-        : sum(
-            metrics.functions
-              .filter((f) => f.reserved == null)
-              .map((f) => valueAt(f.series.concurrentExecutions, t)),
-          );
-    peak = Math.max(peak, account);
-    if (unreserved >= 0.9 * poolSize || account >= 0.9 * limit) fullBuckets++;
-    for (const f of metrics.functions) {
-      const c = valueAt(f.series.concurrentExecutions, t);
-      const list = shares.get(f.name) ?? [];
-      list.push(account > 0 ? Math.min(1, c / account) : 0);
-      shares.set(f.name, list);
-    }
-  }
-  const ranking = metrics.functions
-    .map((f) => ({ f, share: sum(shares.get(f.name) ?? []) / Math.max(1, times.length) }))
-    .sort((a, b) => b.share - a.share);
-  const throttledFns = metrics.functions
-    .map((f) => ({ name: f.name, throttles: sum(f.series.throttles.values), reserved: f.reserved }))
-    .filter((f) => f.throttles > 0);
-  const fullFraction = times.length === 0 ? 0 : fullBuckets / times.length;
-  const top = ranking[0];
-  const topShare = top?.share ?? 0;
-  const culprit = top && top.f.reserved == null && topShare >= 0.4 ? top.f : undefined;
-  if (fullFraction < 0.5 || !culprit) return;
-  const victims = throttledFns.filter((f) => f.name !== culprit.name).map((f) => f.name);
-  const metricThrottles = sum([...fromMetrics.values()]);
+  const peak = Math.max(0, ...times.map((t) => valueAt(metrics.accountSeries.concurrentExecutions, t)));
+  const victims = ranking.victims;
   const first = times[0] as number;
   const last = times[times.length - 1] as number;
   const evidence: { text: string; timeMs?: number }[] = [];
   if (logThrottles > 0) {
     evidence.push({
-      text: `ALB logs: ${fmt(logThrottles)} requests answered 502 LambdaThrottling in ${fromLogs.size} minute(s), ${isoUtc(Math.min(...fromLogs.keys()))} .. ${isoUtc(Math.max(...fromLogs.keys()))}`,
-      timeMs: Math.min(...fromLogs.keys()),
+      text: `ALB logs: ${fmt(logThrottles)} requests answered 502 LambdaThrottling in ${logMinutes.size} minute(s), ${isoUtc(Math.min(...logMinutes.keys()))} .. ${isoUtc(Math.max(...logMinutes.keys()))}`,
+      timeMs: Math.min(...logMinutes.keys()),
     });
   }
   evidence.push({
-    text: `CloudWatch: account ConcurrentExecutions peaked at ${fmt(peak)} of the ${fmt(limit)} limit (${fmt(reservedTotal)} reserved, shared pool ${fmt(poolSize)}); the pool was full in ${fullBuckets} of ${times.length} throttled period(s)`,
+    text: `CloudWatch: account ConcurrentExecutions peaked at ${fmt(peak)} of the ${fmt(limit)} limit (${fmt(reservedTotal)} reserved, shared pool ${fmt(ranking.sharedPoolSize)}); the pool was full in ${ranking.poolFullPeriods} of ${times.length} throttled period(s)`,
     timeMs: first,
   });
   evidence.push({
-    text: `${culprit.name} held ${(topShare * 100).toFixed(0)}% of account concurrency while throttling happened, with no reserved concurrency (its peak: ${fmt(Math.max(0, ...culprit.series.concurrentExecutions.values))})`,
+    text: `${culprit.name} held ${(poolShare * 100).toFixed(0)}% of the shared pool while it was full (${(culprit.share * 100).toFixed(0)}% of account concurrency while throttling happened), with no reserved concurrency (its peak: ${fmt(culprit.peakConcurrency)})`,
   });
-  for (const r of ranking.slice(1, 4)) {
+  for (const r of ranking.functions.filter((f) => f !== culprit).slice(0, 3)) {
     evidence.push({
-      text: `${r.f.name}: ${(r.share * 100).toFixed(0)}% of account concurrency, reserved ${r.f.reserved ?? 'none'}`,
+      text: `${r.name}: ${(r.share * 100).toFixed(0)}% of account concurrency, reserved ${r.reserved ?? 'none'}`,
     });
   }
   if (victims.length > 0) {
+    const throttlesOf = new Map(ranking.functions.map((f) => [f.name, f.throttles]));
     evidence.push({
-      text: `throttled: ${throttledFns
-        .filter((f) => f.name !== culprit.name)
-        .map((f) => `${f.name} (${fmt(f.throttles)} Throttles)`)
+      text: `throttled: ${victims
+        .map((name) => `${name} (${fmt(throttlesOf.get(name) ?? 0)} Throttles)`)
         .join(', ')} between ${isoUtc(first)} and ${isoUtc(last)}`,
     });
   }
@@ -184,7 +164,7 @@ function accountConcurrencyRule(e: Evidence, findings: Finding[]): void {
     title: `${culprit.name} exhausts the account's shared Lambda concurrency and starves ${victims.length > 0 ? victims.join(', ') : 'the other functions'}`,
     confidence: Math.min(
       0.97,
-      0.55 + 0.25 * fullFraction + (logThrottles > 0 ? 0.15 : 0) + (topShare >= 0.5 ? 0.05 : 0),
+      0.55 + 0.25 * fullFraction + (logThrottles > 0 ? 0.15 : 0) + (poolShare >= 0.5 ? 0.05 : 0),
     ),
     impact: Math.max(logThrottles, metricThrottles),
     culprit: culprit.name,

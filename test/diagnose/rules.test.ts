@@ -93,6 +93,102 @@ describe('diagnose rules', () => {
     );
   });
 
+  it('finds the noisy neighbour from the access logs alone when CloudWatch shows no Throttles', () => {
+    // 5-minute periods: the log minutes fall into the period they belong to.
+    const m = metrics([
+      { name: 'reports-worker', conc: [18], thr: [0] },
+      { name: 'api', conc: [2], thr: [0] },
+    ]);
+    m.window.periodSec = 300;
+    const d = diagnose(
+      base({
+        metrics: m,
+        logs: logs([{}, { LambdaThrottling: 4 }, {}, { LambdaThrottling: 6 }]),
+      }),
+    );
+    expect(d.rootCause).toBe('account-concurrency-exhausted');
+    expect(d.culprit).toBe('reports-worker');
+    const text = d.findings[0]?.evidence.map((l) => l.text).join('\n');
+    expect(text).toMatch(/the pool was full in 1 of 1 throttled period\(s\)/);
+    expect(text).toMatch(/10 requests answered 502 LambdaThrottling in 2 minute\(s\)/);
+  });
+
+  // The cases below are where the rule's own culprit test (top share of account concurrency
+  // >= 40%, the pool full in half the periods, "full" also when the account was at 90% of its
+  // limit) disagreed with the noisy-neighbour ranking the rule now uses (src/metrics/rank.ts).
+
+  it('blames the unreserved function filling the shared pool even when a reserved one holds more of the account', () => {
+    // batch's reservation is carved out of the account: its 50 cannot starve anyone. hog holds
+    // 47-48 of the 50-wide shared pool while api is throttled.
+    const d = diagnose(
+      base({
+        metrics: metrics(
+          [
+            { name: 'batch', reserved: 50, conc: [50, 50, 50], thr: [0, 0, 0] },
+            { name: 'hog', conc: [47, 48, 47], thr: [0, 0, 0] },
+            { name: 'api', conc: [1, 1, 1], thr: [20, 25, 30] },
+          ],
+          100,
+        ),
+      }),
+    );
+    expect(d.rootCause).toBe('account-concurrency-exhausted');
+    expect(d.culprit).toBe('hog');
+    expect(d.victims).toEqual(['api']);
+  });
+
+  it('does not call the shared pool full because reserved functions use their reservations', () => {
+    // The account is at 92 of 100, but 45 of that is batch's own reservation: the shared pool (55)
+    // holds at most 47, so api's Throttles did not come from a full pool.
+    const d = diagnose(
+      base({
+        metrics: metrics(
+          [
+            { name: 'batch', reserved: 45, conc: [45, 45, 45], thr: [0, 0, 0] },
+            { name: 'hog', conc: [46, 46, 46], thr: [0, 0, 0] },
+            { name: 'api', conc: [1, 1, 1], thr: [5, 5, 5] },
+          ],
+          100,
+        ),
+      }),
+    );
+    expect(d.findings.map((f) => f.code)).not.toContain('account-concurrency-exhausted');
+    expect(d.culprit).not.toBe('hog');
+  });
+
+  it('names no culprit when two unreserved functions hold the full pool nearly equally', () => {
+    // a 9 and b 8 of a full 20: capping a alone would leave b to fill the pool.
+    const d = diagnose(
+      base({
+        metrics: metrics([
+          { name: 'a', conc: [9, 9, 9], thr: [0, 0, 0] },
+          { name: 'b', conc: [8, 8, 8], thr: [0, 0, 0] },
+          { name: 'api', conc: [2, 2, 2], thr: [10, 12, 9] },
+        ]),
+      }),
+    );
+    expect(d.findings.map((f) => f.code)).not.toContain('account-concurrency-exhausted');
+    expect(d.culprit).toBeNull();
+  });
+
+  it('blames the noisy neighbour when the pool-full minutes hold most throttles, though not most minutes', () => {
+    // Minute 0: the pool is full and api takes 100 Throttles. Minutes 1 and 2: 2 stray Throttles
+    // each while the pool has room.
+    const d = diagnose(
+      base({
+        metrics: metrics([
+          { name: 'reports-worker', conc: [19, 5, 5], thr: [0, 0, 0] },
+          { name: 'api', conc: [1, 1, 1], thr: [100, 2, 2] },
+        ]),
+      }),
+    );
+    expect(d.rootCause).toBe('account-concurrency-exhausted');
+    expect(d.culprit).toBe('reports-worker');
+    expect(d.findings[0]?.evidence.map((l) => l.text).join('\n')).toMatch(
+      /the pool was full in 1 of 3 throttled period\(s\)/,
+    );
+  });
+
   it('never names a function with reserved concurrency as the noisy neighbour', () => {
     const d = diagnose(
       base({
