@@ -1,8 +1,8 @@
 import { isoUtc } from '../common/time.js';
 import { errorReason } from '../logs/error-reasons.js';
-import { rankNoisyNeighbours } from '../metrics/rank.js';
+import { type NoisyNeighbourRanking, rankNoisyNeighbours } from '../metrics/rank.js';
 import { alignDown, seriesSum } from '../metrics/series.js';
-import type { Evidence, LoggedFailure, TimeSeries } from './evidence.js';
+import type { Evidence, LoggedFailure, MetricsEvidence, TimeSeries } from './evidence.js';
 
 /** Stable root-cause codes (docs/diagnose.md). */
 export const ROOT_CAUSES = [
@@ -122,7 +122,11 @@ function accountConcurrencyRule(e: Evidence, findings: Finding[]): void {
     loggedThrottles: inPeriods(logMinutes, metrics.window.periodSec),
   });
   const culprit = ranking.functions.find((f) => f.name === ranking.culprit);
-  if (!culprit) return;
+  if (!culprit) {
+    if (ranking.poolExhausted)
+      sharedExhaustionFinding(ranking, metrics, logThrottles, metricThrottles, findings);
+    return;
+  }
   const times = ranking.throttledPeriodsMs;
   const fullFraction = ranking.poolFullPeriods / times.length;
   const poolShare = culprit.poolShare ?? 0;
@@ -168,6 +172,71 @@ function accountConcurrencyRule(e: Evidence, findings: Finding[]): void {
     ),
     impact: Math.max(logThrottles, metricThrottles),
     culprit: culprit.name,
+    victims,
+    evidence,
+  });
+}
+
+/**
+ * The shared pool is full and functions are starved, but no single function holds most of it
+ * (say two busy functions at 45% each): capping one would leave the others to fill the pool, so
+ * no culprit is named; the finding says so, and what helps instead.
+ */
+function sharedExhaustionFinding(
+  ranking: NoisyNeighbourRanking,
+  metrics: MetricsEvidence,
+  logThrottles: number,
+  metricThrottles: number,
+  findings: Finding[],
+): void {
+  const times = ranking.throttledPeriodsMs;
+  const fullFraction = ranking.poolFullPeriods / Math.max(1, times.length);
+  const limit = metrics.account.limit;
+  const reservedTotal = sum(metrics.functions.map((f) => f.reserved ?? 0));
+  const peak = Math.max(0, ...times.map((t) => valueAt(metrics.accountSeries.concurrentExecutions, t)));
+  // The fewest functions that together hold three quarters of the pool (at most four): not the
+  // starved ones squeezed into what is left.
+  const holders: typeof ranking.functions = [];
+  let held = 0;
+  for (const f of ranking.functions
+    .filter((f) => f.unreserved && (f.poolShare ?? 0) > 0)
+    .sort((a, b) => (b.poolShare ?? 0) - (a.poolShare ?? 0))) {
+    if (held >= 0.75 || holders.length === 4) break;
+    holders.push(f);
+    held += f.poolShare ?? 0;
+  }
+  const victims = ranking.victims;
+  const first = times[0] as number;
+  const last = times[times.length - 1] as number;
+  const throttlesOf = new Map(ranking.functions.map((f) => [f.name, f.throttles]));
+  const evidence: { text: string; timeMs?: number }[] = [];
+  if (logThrottles > 0) {
+    evidence.push({ text: `ALB logs: ${fmt(logThrottles)} requests answered 502 LambdaThrottling` });
+  }
+  evidence.push({
+    text: `CloudWatch: account ConcurrentExecutions peaked at ${fmt(peak)} of the ${fmt(limit)} limit (${fmt(reservedTotal)} reserved, shared pool ${fmt(ranking.sharedPoolSize)}); the pool was full in ${ranking.poolFullPeriods} of ${times.length} throttled period(s)`,
+    timeMs: first,
+  });
+  evidence.push({
+    text: `the pool was held by several functions together: ${holders
+      .map((f) => `${f.name} ${((f.poolShare ?? 0) * 100).toFixed(0)}%`)
+      .join(', ')} of it; none holds most of it, so capping one would leave the others to fill it`,
+  });
+  if (victims.length > 0) {
+    evidence.push({
+      text: `throttled: ${victims
+        .map((name) => `${name} (${fmt(throttlesOf.get(name) ?? 0)} Throttles)`)
+        .join(', ')} between ${isoUtc(first)} and ${isoUtc(last)}`,
+    });
+  }
+  evidence.push({
+    text: 'what helps: reserved concurrency for the functions that must not be throttled (a guarantee), caps on the busy ones together, or a higher account limit (Service Quotas)',
+  });
+  findings.push({
+    code: 'account-concurrency-exhausted',
+    title: `Several functions together (${holders.map((f) => f.name).join(', ')}) exhaust the account's shared Lambda concurrency and starve ${victims.length > 0 ? victims.join(', ') : 'the other functions'}`,
+    confidence: Math.min(0.85, 0.5 + 0.2 * fullFraction + (logThrottles > 0 ? 0.1 : 0)),
+    impact: Math.max(logThrottles, metricThrottles),
     victims,
     evidence,
   });

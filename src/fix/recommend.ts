@@ -78,7 +78,9 @@ export function recommendFix(
   if (!culpritName) {
     throw new ThrottlescopeError(
       'TS_FIX_NO_CULPRIT',
-      `nothing to fix: the diagnosis (${diagnosis.rootCause}) names no function`,
+      diagnosis.rootCause === 'account-concurrency-exhausted'
+        ? `no single function to cap: ${diagnosis.headline}. Reserve concurrency for the functions that must not be throttled (${diagnosis.victims.join(', ') || 'the victims'}), cap the busy ones together, or raise the account limit`
+        : `nothing to fix: the diagnosis (${diagnosis.rootCause}) names no function`,
       {
         exitCode: ExitCode.verdict,
       },

@@ -50,6 +50,12 @@ export interface NoisyNeighbourRanking {
   sharedPoolSize: number;
   /** Sorted by share, largest first. */
   functions: RankedFunction[];
+  /**
+   * The shared pool was full in the periods that carry the incident and an unreserved function
+   * was starved in them: the account's concurrency is exhausted, whether or not one function
+   * can be named for it (`culprit`).
+   */
+  poolExhausted: boolean;
   /** The unreserved function holding most of the shared pool while others were throttled, if any. */
   culprit: string | null;
   /** The culprit's mean share of account concurrency in the throttled periods. */
@@ -243,8 +249,16 @@ export function rankNoisyNeighbours(input: RankInput): NoisyNeighbourRanking {
     sentence = `throttling in ${times.length} period(s) while the shared pool (${sharedPoolSize}) had room: not a noisy neighbour (a reserved cap or the scaling rate?)`;
   } else if (!starvedInPoolFull) {
     sentence = `throttling in ${times.length} period(s), the shared pool full in ${poolFull.length}, but only functions with reserved concurrency were throttled then, at their own caps: not a noisy neighbour`;
+  } else if (incidentInPoolFull) {
+    const holders = candidates
+      .filter((f) => (f.poolShare ?? 0) > 0)
+      .slice(0, 3)
+      .map((f) => `${f.name} ${pct(f.poolShare ?? 0)}`);
+    sentence =
+      `the shared pool was full in ${poolFull.length} of ${times.length} throttled period(s), held by several functions together ` +
+      `(${holders.join(', ')} of it): no single noisy neighbour${victims.length > 0 ? `; throttled: ${listNames(victims)}` : ''}`;
   } else {
-    sentence = `throttling in ${times.length} period(s), the shared pool full in ${poolFull.length}, but no single unreserved function held most of it`;
+    sentence = `throttling in ${times.length} period(s), the shared pool full in only ${poolFull.length} of them, and no single unreserved function held most of it`;
   }
   return {
     throttledPeriodsMs: times,
@@ -252,6 +266,7 @@ export function rankNoisyNeighbours(input: RankInput): NoisyNeighbourRanking {
     poolFullPeriods: poolFull.length,
     sharedPoolSize,
     functions,
+    poolExhausted: incidentInPoolFull && starvedInPoolFull,
     culprit: culprit?.name ?? null,
     culpritShare: culprit ? culprit.share : null,
     victims,

@@ -156,8 +156,9 @@ describe('diagnose rules', () => {
     expect(d.culprit).not.toBe('hog');
   });
 
-  it('names no culprit when two unreserved functions hold the full pool nearly equally', () => {
-    // a 9 and b 8 of a full 20: capping a alone would leave b to fill the pool.
+  it('names no culprit, but still the exhausted pool and its victims, when two functions hold it nearly equally', () => {
+    // a 9 and b 8 of a full 20: capping a alone would leave b to fill the pool. api is starved:
+    // the diagnosis must not call this healthy.
     const d = diagnose(
       base({
         metrics: metrics([
@@ -165,10 +166,33 @@ describe('diagnose rules', () => {
           { name: 'b', conc: [8, 8, 8], thr: [0, 0, 0] },
           { name: 'api', conc: [2, 2, 2], thr: [10, 12, 9] },
         ]),
+        logs: logs([{ LambdaThrottling: 4 }, { LambdaThrottling: 5 }, { LambdaThrottling: 3 }]),
+      }),
+    );
+    expect(d.rootCause).toBe('account-concurrency-exhausted');
+    expect(d.culprit).toBeNull();
+    expect(d.victims).toEqual(['api']);
+    const finding = d.findings[0];
+    expect(finding?.title).toMatch(/^Several functions together \(a, b\) exhaust .* starve api$/);
+    const text = finding?.evidence.map((l) => l.text).join('\n') ?? '';
+    expect(text).toMatch(/a 47%, b 42% of it; none holds most of it/);
+    expect(text).toMatch(/api \(31 Throttles\)/);
+    expect(text).toMatch(/12 requests answered 502 LambdaThrottling/);
+    expect(d.confidence).toBeLessThan(0.9);
+  });
+
+  it('makes no exhaustion finding when the pool was full in too few of the throttled periods', () => {
+    // One full minute of five, holding few of the throttles: the pool did not carry the incident.
+    const d = diagnose(
+      base({
+        metrics: metrics([
+          { name: 'a', conc: [9, 2, 2, 2, 2], thr: [0, 0, 0, 0, 0] },
+          { name: 'b', conc: [9, 2, 2, 2, 2], thr: [0, 0, 0, 0, 0] },
+          { name: 'api', conc: [2, 2, 2, 2, 2], thr: [1, 9, 9, 9, 9] },
+        ]),
       }),
     );
     expect(d.findings.map((f) => f.code)).not.toContain('account-concurrency-exhausted');
-    expect(d.culprit).toBeNull();
   });
 
   it('blames the noisy neighbour when the pool-full minutes hold most throttles, though not most minutes', () => {

@@ -92,6 +92,31 @@ describe('diagnose on lab scenarios (one per root cause)', { timeout: 90_000 }, 
     expect(evidence.probe?.urls.every((u) => u.failed > 0)).toBe(true);
   });
 
+  it('account-concurrency-exhausted without a culprit: two queue workers share the pool', async () => {
+    // The built-in incident with the runaway split in two: reports-worker and export-worker, 8
+    // executions each. Capping either alone would not help, so no culprit is named.
+    const scenario = structuredClone(builtinScenario('noisy-neighbour') as Scenario);
+    const worker = scenario.functions.find((f) => f.name === 'reports-worker');
+    const queue = scenario.background.find((b) => b.function === 'reports-worker');
+    if (!worker || !queue) throw new Error('the built-in scenario changed');
+    scenario.functions.push({ ...structuredClone(worker), name: 'export-worker' });
+    queue.maxConcurrency = 8;
+    scenario.background.push({ ...structuredClone(queue), name: 'export-queue', function: 'export-worker' });
+    const { diagnosis } = await diagnoseScenario(scenario, {
+      paths: ['/api/cart', '/'],
+      rate: 5,
+      seconds: 5,
+      warmupMs: 2500,
+    });
+    expect(diagnosis.rootCause).toBe('account-concurrency-exhausted');
+    expect(diagnosis.culprit).toBeNull();
+    // Both workers are named as holding the pool (a starved function may trail them).
+    expect(diagnosis.headline).toMatch(
+      /^Several functions together \((?=[^)]*reports-worker)(?=[^)]*export-worker)/,
+    );
+    expect(diagnosis.victims).toEqual(expect.arrayContaining(['api', 'web']));
+  });
+
   it('function-reserved-concurrency-too-low: a function throttled at its own cap', async () => {
     const scenario = scenarioWith([synthetic('capped', { reservedConcurrency: 2 })], {
       timeScale: 10,

@@ -75,4 +75,45 @@ describe('recommendFix', () => {
     const d = diagnose({ window: { startMs: T0, endMs: T0 + 360_000 }, gaps: [], metrics });
     expect(() => recommendFix(d, undefined)).toThrow(/without CloudWatch metrics/);
   });
+
+  it('says what helps, instead of capping one function, when several hold the exhausted pool', () => {
+    const metrics = noisyNeighbour();
+    const [worker, api, web] = metrics.functions;
+    // Two workers of 9 and 8 share the full pool; api is starved.
+    metrics.functions = [
+      {
+        ...worker!,
+        name: 'worker-a',
+        series: {
+          ...worker!.series,
+          concurrentExecutions: s(Array(6).fill(9)),
+          throttles: s(Array(6).fill(0)),
+        },
+      },
+      {
+        ...worker!,
+        name: 'worker-b',
+        series: {
+          ...worker!.series,
+          concurrentExecutions: s(Array(6).fill(8)),
+          throttles: s(Array(6).fill(0)),
+        },
+      },
+      api!,
+      { ...web!, series: { ...web!.series, throttles: s(Array(6).fill(0)) } },
+    ];
+    const d = diagnose({ window: { startMs: T0, endMs: T0 + 360_000 }, gaps: [], metrics });
+    expect(d.rootCause).toBe('account-concurrency-exhausted');
+    expect(d.culprit).toBeNull();
+    let error: unknown;
+    try {
+      recommendFix(d, metrics);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'TS_FIX_NO_CULPRIT', exitCode: 6 });
+    expect((error as Error).message).toMatch(
+      /^no single function to cap: Several functions together \(worker-a, worker-b\) .*Reserve concurrency for the functions that must not be throttled \(api\)/,
+    );
+  });
 });

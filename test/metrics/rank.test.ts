@@ -106,7 +106,10 @@ describe('rankNoisyNeighbours', () => {
     expect(r.poolFullPeriods).toBe(1);
     expect(r.culprit).toBeNull();
     expect(r.victims).toEqual(['a', 'b', 'c']);
-    expect(r.sentence).toMatch(/no single unreserved function held most of it/);
+    expect(r.poolExhausted).toBe(true);
+    expect(r.sentence).toMatch(
+      /held by several functions together \(a 33%, b 33%, c 33% of it\): no single noisy neighbour/,
+    );
   });
 
   it('accepts a clear plurality without a majority', () => {
