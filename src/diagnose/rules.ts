@@ -1,6 +1,6 @@
 import { isoUtc } from '../common/time.js';
 import { errorReason } from '../logs/error-reasons.js';
-import { type NoisyNeighbourRanking, rankNoisyNeighbours } from '../metrics/rank.js';
+import { type NoisyNeighbourRanking, POOL_FULL_FRACTION, rankNoisyNeighbours } from '../metrics/rank.js';
 import { alignDown, seriesSum } from '../metrics/series.js';
 import type { Evidence, LoggedFailure, MetricsEvidence, TimeSeries } from './evidence.js';
 
@@ -273,37 +273,64 @@ function reservedTooLowRule(e: Evidence, findings: Finding[]): void {
   }
 }
 
+/**
+ * Throttles while the pool the function draws from (its reservation, or the shared pool) had room,
+ * under the ranking's 90% "full" mark: it scaled faster than Lambda lets a function scale. Under
+ * 70% use that is clear; between 70% and 90% a per-minute Maximum may hide a moment when the
+ * pool was full, so the finding is less sure.
+ */
 function scalingRule(e: Evidence, findings: Finding[]): void {
   const metrics = e.metrics;
   if (!metrics) return;
   const limit = metrics.account.limit;
+  const poolSize = limit - sum(metrics.functions.map((f) => f.reserved ?? 0));
+  const unreservedAt = (t: number) =>
+    metrics.accountSeries.unreservedConcurrentExecutions !== undefined
+      ? valueAt(metrics.accountSeries.unreservedConcurrentExecutions, t)
+      : sum(
+          metrics.functions
+            .filter((f) => f.reserved == null)
+            .map((f) => valueAt(f.series.concurrentExecutions, t)),
+        );
   for (const f of metrics.functions) {
     let throttlesWithRoom = 0;
     let at: number | undefined;
+    // The pool the function draws from: its own reservation, or the shared pool.
+    const size = f.reserved ?? poolSize;
+    let highest = 0;
     f.series.throttles.timestampsMs.forEach((t, i) => {
       const th = f.series.throttles.values[i] ?? 0;
       if (th === 0) return;
-      const account = valueAt(metrics.accountSeries.concurrentExecutions, t);
-      const own = valueAt(f.series.concurrentExecutions, t);
-      const capped = f.reserved != null && own >= 0.9 * f.reserved;
-      if (account < 0.7 * limit && !capped) {
+      const used = f.reserved != null ? valueAt(f.series.concurrentExecutions, t) : unreservedAt(t);
+      if (used < POOL_FULL_FRACTION * size) {
         throttlesWithRoom += th;
         at ??= t;
+        highest = Math.max(highest, used);
       }
     });
     if (throttlesWithRoom === 0) continue;
+    const clear = highest < 0.7 * size;
+    const poolName =
+      f.reserved != null ? `its reserved concurrency (${fmt(size)})` : `the shared pool (${fmt(size)})`;
     findings.push({
       code: 'scaling-rate-limit',
       title: `${f.name} was throttled while the account pool had room: it scaled faster than Lambda's scaling rate`,
-      confidence: 0.6,
+      confidence: clear ? 0.6 : 0.45,
       impact: throttlesWithRoom,
       culprit: f.name,
       victims: [f.name],
       evidence: [
         {
-          text: `${f.name}: ${fmt(throttlesWithRoom)} Throttles in periods where account concurrency stayed under 70% of ${fmt(limit)}`,
+          text: `${f.name}: ${fmt(throttlesWithRoom)} Throttles in periods where the use of ${poolName} stayed at or under ${pct(highest, size)}`,
           timeMs: at,
         },
+        ...(clear
+          ? []
+          : [
+              {
+                text: 'that pool was over 70% used then: a per-minute Maximum can hide a moment when it was full',
+              },
+            ]),
         {
           text: 'each function may add 1,000 execution environments every 10 seconds; smooth the ramp or use provisioned concurrency',
         },

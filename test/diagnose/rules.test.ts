@@ -239,6 +239,40 @@ describe('diagnose rules', () => {
       base({ metrics: metrics([{ name: 'burst', conc: [3, 4, 5], thr: [40, 0, 10] }], 1000) }),
     );
     expect(d.rootCause).toBe('scaling-rate-limit');
+    expect(d.confidence).toBe(0.6);
+  });
+
+  it('throttles with the shared pool 80% used are the scaling rate too, less surely (never "healthy")', () => {
+    // 16 of 20 in use: under the 90% "full" mark, over the 70% below which it is clear.
+    const d = diagnose(
+      base({
+        metrics: metrics([
+          { name: 'a', conc: [14, 14, 14], thr: [0, 0, 0] },
+          { name: 'api', conc: [2, 2, 2], thr: [10, 12, 9] },
+        ]),
+      }),
+    );
+    expect(d.rootCause).toBe('scaling-rate-limit');
+    expect(d.culprit).toBe('api');
+    expect(d.confidence).toBe(0.45);
+    const text = d.findings[0]?.evidence.map((l) => l.text).join('\n') ?? '';
+    expect(text).toMatch(
+      /api: 31 Throttles in periods where the use of the shared pool \(20\) stayed at or under 80\.0%/,
+    );
+    expect(text).toMatch(/a per-minute Maximum can hide a moment when it was full/);
+  });
+
+  it('a reserved function throttled well under its own reservation is the scaling rate, whatever the account', () => {
+    const d = diagnose(
+      base({
+        metrics: metrics([
+          { name: 'hog', conc: [8, 8], thr: [0, 0] },
+          { name: 'res', reserved: 10, conc: [3, 3], thr: [20, 20] },
+        ]),
+      }),
+    );
+    expect(d.rootCause).toBe('scaling-rate-limit');
+    expect(d.culprit).toBe('res');
   });
 
   it('tells timeouts from other unhandled errors', () => {
