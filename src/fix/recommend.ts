@@ -65,6 +65,56 @@ function snippets(changes: ConcurrencyChange[]): FixPlan['snippets'] {
 }
 
 /**
+ * Several functions together exhaust the shared pool and none dominates it: capping one would leave
+ * the others to fill it. What protects the starved functions is a guarantee of their own, sized by
+ * the planner (Erlang B) from their observed load; the busy functions keep sharing what is left.
+ */
+function guaranteeVictims(diagnosis: Diagnosis, metrics: MetricsEvidence, options: FixOptions): FixPlan {
+  const limit = metrics.account.limit;
+  const unreservedMinimum = options.unreservedMinimum ?? unreservedMinimumFor(limit);
+  const victims = new Set(diagnosis.victims);
+  const noFix = (why: string) =>
+    new ThrottlescopeError(
+      'TS_FIX_NO_CULPRIT',
+      `no single function to cap: ${diagnosis.headline}. ${why}; reserve concurrency for the functions that must not be throttled (${diagnosis.victims.join(', ') || 'the victims'}), cap the busy ones together, or raise the account limit`,
+      { exitCode: ExitCode.verdict },
+    );
+  const functions = metrics.functions
+    .filter((f) => victims.has(f.name) || f.reserved != null || seriesSum(f.series.invocations) > 0)
+    .map((f) => plannedFromMetrics(f, metrics.window, victims.has(f.name)));
+  if (!functions.some((f) => f.albFacing)) throw noFix('no throttled function to protect');
+  let plan: Recommendation;
+  try {
+    plan = recommendReserved(
+      { accountLimit: limit, unreservedMinimum, functions },
+      { targetBlocking: options.targetBlocking },
+    );
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'TS_PLAN_INFEASIBLE') throw error;
+    throw noFix(`their guarantees do not fit in what the account may reserve (${(error as Error).message})`);
+  }
+  const changes = plan.functions
+    .filter((r) => (r.recommended ?? null) !== (r.current ?? null))
+    .map((r) => ({ function: r.name, before: r.current ?? null, after: r.recommended ?? null }));
+  const main = [...changes].sort((a, b) => (b.after ?? 0) - (a.after ?? 0))[0];
+  if (!main) throw noFix('the planner finds that their load needs no guarantee');
+  const reasoning = [
+    `account limit ${limit}, AWS keeps ${unreservedMinimum} unreserved, so at most ${limit - unreservedMinimum} can be reserved in all`,
+    `no single function holds the exhausted shared pool (${diagnosis.headline}): capping one would leave the others to fill it, so the throttled functions get guarantees instead`,
+    ...plan.functions.filter((r) => r.reason && victims.has(r.name)).map((r) => `${r.name}: ${r.reason}`),
+    ...plan.warnings,
+  ];
+  return {
+    function: main.function,
+    reservedConcurrency: main.after ?? 0,
+    changes,
+    reasoning,
+    snippets: snippets(changes),
+    plan,
+  };
+}
+
+/**
  * Turns a diagnosis into reserved-concurrency changes, with the planner's queueing model sizing
  * the numbers from observed load: the culprit is capped no lower than its own needs, the victims
  * behind the ALB get a guarantee when they need one, and the AWS unreserved minimum is respected.
@@ -75,12 +125,11 @@ export function recommendFix(
   options: FixOptions = {},
 ): FixPlan {
   const culpritName = diagnosis.culprit;
-  if (!culpritName) {
+  const sharedExhaustion = !culpritName && diagnosis.rootCause === 'account-concurrency-exhausted';
+  if (!culpritName && !sharedExhaustion) {
     throw new ThrottlescopeError(
       'TS_FIX_NO_CULPRIT',
-      diagnosis.rootCause === 'account-concurrency-exhausted'
-        ? `no single function to cap: ${diagnosis.headline}. Reserve concurrency for the functions that must not be throttled (${diagnosis.victims.join(', ') || 'the victims'}), cap the busy ones together, or raise the account limit`
-        : `nothing to fix: the diagnosis (${diagnosis.rootCause}) names no function`,
+      `nothing to fix: the diagnosis (${diagnosis.rootCause}) names no function`,
       {
         exitCode: ExitCode.verdict,
       },
@@ -93,6 +142,7 @@ export function recommendFix(
       { exitCode: ExitCode.input },
     );
   }
+  if (!culpritName) return guaranteeVictims(diagnosis, metrics, options);
   const limit = metrics.account.limit;
   const unreservedMinimum = options.unreservedMinimum ?? unreservedMinimumFor(limit);
   const culprit = metrics.functions.find((f) => f.name === culpritName);

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { runDiagnosis } from '../../src/diagnose/run.js';
+import { applyChanges } from '../../src/fix/apply.js';
+import { recommendFix } from '../../src/fix/recommend.js';
 import { startAwsEndpoint } from '../../src/lab/aws-api/server.js';
 import { builtinScenario } from '../../src/lab/builtin.js';
 import { startLab } from '../../src/lab/index.js';
@@ -18,9 +20,24 @@ import { scenarioWith } from '../lab/helpers.js';
 
 type FnInput = ScenarioInput['functions'][number];
 
+type Diagnosed = Awaited<ReturnType<typeof runDiagnosis>>;
+type Lab = Awaited<ReturnType<typeof startLab>>;
+
 async function diagnoseScenario(
   scenario: Scenario,
-  opts: { paths: string[]; rate: number; seconds: number; warmupMs?: number },
+  opts: {
+    paths: string[];
+    rate: number;
+    seconds: number;
+    warmupMs?: number;
+    /** Runs on the diagnosed lab before it closes (to apply a fix and probe again). */
+    afterDiagnosis?: (ctx: {
+      lab: Lab;
+      endpointUrl: string;
+      dir: string;
+      diagnosed: Diagnosed;
+    }) => Promise<void>;
+  },
 ) {
   const lab = await startLab(scenario, { albPort: 0 });
   const endpoint = await startAwsEndpoint(lab.backend, { port: 0 });
@@ -43,7 +60,7 @@ async function diagnoseScenario(
     await lab.flush();
     const { accessLogs } = scenario.loadBalancer;
     const prefix = accessLogs.prefix ? `${accessLogs.prefix}/` : '';
-    return await runDiagnosis({
+    const diagnosed = await runDiagnosis({
       logs: [
         `s3://${accessLogs.bucket}/${prefix}AWSLogs/${scenario.account.id}/elasticloadbalancing/${scenario.account.region}/`,
       ],
@@ -55,6 +72,8 @@ async function diagnoseScenario(
       untilMs: end + 60_000,
       probeTimeMap: (wall) => labRef + (wall - wallRef) * scale,
     });
+    await opts.afterDiagnosis?.({ lab, endpointUrl: endpoint.url, dir, diagnosed });
+    return diagnosed;
   } finally {
     await endpoint.close();
     await lab.close();
@@ -102,14 +121,42 @@ describe('diagnose on lab scenarios (one per root cause)', { timeout: 90_000 }, 
     scenario.functions.push({ ...structuredClone(worker), name: 'export-worker' });
     queue.maxConcurrency = 8;
     scenario.background.push({ ...structuredClone(queue), name: 'export-queue', function: 'export-worker' });
+    let before = 0;
+    let after = Number.NaN;
+    let guaranteed: string[] = [];
     const { diagnosis } = await diagnoseScenario(scenario, {
       paths: ['/api/cart', '/'],
       rate: 5,
       seconds: 5,
       warmupMs: 2500,
+      // The fix `fix` recommends (guarantees for the starved functions), applied through the lab's
+      // Lambda API, must stop the failures.
+      afterDiagnosis: async ({ lab, endpointUrl, dir, diagnosed }) => {
+        before = (diagnosed.evidence.probe?.failed ?? 0) / (diagnosed.evidence.probe?.total ?? 1);
+        const fix = recommendFix(diagnosed.diagnosis, diagnosed.evidence.metrics);
+        guaranteed = fix.changes.map((c) => c.function).sort();
+        await applyChanges(fix.changes, {
+          endpointUrl,
+          region: scenario.account.region,
+          apply: true,
+          rollbackPath: join(dir, 'rollback.json'),
+        });
+        await sleep(500);
+        const { summary } = await runProbe({
+          urls: ['/api/cart', '/'].map((p) => `${lab.albUrl}${p}`),
+          rate: 5,
+          durationMs: 5000,
+          seed: 9,
+          timeoutMs: 5000,
+        });
+        after = summary.failed / summary.total;
+      },
     });
     expect(diagnosis.rootCause).toBe('account-concurrency-exhausted');
     expect(diagnosis.culprit).toBeNull();
+    expect(guaranteed).toEqual(['api', 'web']);
+    expect(before).toBeGreaterThan(0.1);
+    expect(after).toBeLessThan(0.05);
     // Both workers are named as holding the pool (a starved function may trail them).
     expect(diagnosis.headline).toMatch(
       /^Several functions together \((?=[^)]*reports-worker)(?=[^)]*export-worker)/,

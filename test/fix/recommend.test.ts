@@ -50,6 +50,24 @@ function noisyNeighbour(): MetricsEvidence {
   };
 }
 
+/** The pool held by two workers together (9 and 8 of 20), api starved. */
+function twoWorkers(): MetricsEvidence {
+  const metrics = noisyNeighbour();
+  const [worker, api] = metrics.functions;
+  const busy = (name: string, conc: number) => ({
+    ...worker!,
+    name,
+    series: {
+      ...worker!.series,
+      concurrentExecutions: s(Array(6).fill(conc)),
+      throttles: s(Array(6).fill(0)),
+    },
+  });
+  metrics.functions = [busy('worker-a', 9), busy('worker-b', 8), api!];
+  metrics.accountSeries = { concurrentExecutions: s(Array(6).fill(19)) };
+  return metrics;
+}
+
 describe('recommendFix', () => {
   it('caps the noisy neighbour so that the shared pool has room again, within the reservable limit', () => {
     const metrics = noisyNeighbour();
@@ -76,32 +94,28 @@ describe('recommendFix', () => {
     expect(() => recommendFix(d, undefined)).toThrow(/without CloudWatch metrics/);
   });
 
-  it('says what helps, instead of capping one function, when several hold the exhausted pool', () => {
-    const metrics = noisyNeighbour();
-    const [worker, api, web] = metrics.functions;
-    // Two workers of 9 and 8 share the full pool; api is starved.
-    metrics.functions = [
-      {
-        ...worker!,
-        name: 'worker-a',
-        series: {
-          ...worker!.series,
-          concurrentExecutions: s(Array(6).fill(9)),
-          throttles: s(Array(6).fill(0)),
-        },
-      },
-      {
-        ...worker!,
-        name: 'worker-b',
-        series: {
-          ...worker!.series,
-          concurrentExecutions: s(Array(6).fill(8)),
-          throttles: s(Array(6).fill(0)),
-        },
-      },
-      api!,
-      { ...web!, series: { ...web!.series, throttles: s(Array(6).fill(0)) } },
-    ];
+  it('gives the starved functions guarantees, instead of capping one, when several hold the exhausted pool', () => {
+    const metrics = twoWorkers();
+    const d = diagnose({ window: { startMs: T0, endMs: T0 + 360_000 }, gaps: [], metrics });
+    expect(d.rootCause).toBe('account-concurrency-exhausted');
+    expect(d.culprit).toBeNull();
+    const fix = recommendFix(d, metrics);
+    // api: 600 invocations a minute of 150 ms = 1.5 concurrent on average; a guarantee above that.
+    expect(fix.function).toBe('api');
+    expect(fix.changes).toEqual([{ function: 'api', before: null, after: fix.reservedConcurrency }]);
+    expect(fix.reservedConcurrency).toBeGreaterThanOrEqual(3);
+    expect(fix.reservedConcurrency).toBeLessThanOrEqual(18);
+    expect(fix.reasoning.join('\n')).toMatch(
+      /capping one would leave the others to fill it, so the throttled functions get guarantees instead/,
+    );
+    expect(fix.snippets.awsCli).toBe(
+      `aws lambda put-function-concurrency --function-name api --reserved-concurrent-executions ${fix.reservedConcurrency}`,
+    );
+  });
+
+  it('says what helps when the guarantees the starved functions need cannot be reserved', () => {
+    const metrics = twoWorkers();
+    metrics.account.limit = 4; // at most 2 reservable: not enough for api's load
     const d = diagnose({ window: { startMs: T0, endMs: T0 + 360_000 }, gaps: [], metrics });
     expect(d.rootCause).toBe('account-concurrency-exhausted');
     expect(d.culprit).toBeNull();
@@ -113,7 +127,7 @@ describe('recommendFix', () => {
     }
     expect(error).toMatchObject({ code: 'TS_FIX_NO_CULPRIT', exitCode: 6 });
     expect((error as Error).message).toMatch(
-      /^no single function to cap: Several functions together \(worker-a, worker-b\) .*Reserve concurrency for the functions that must not be throttled \(api\)/,
+      /^no single function to cap: Several functions together \(worker-a, worker-b\) .*do not fit in what the account may reserve.*reserve concurrency for the functions that must not be throttled \(api\)/,
     );
   });
 });
