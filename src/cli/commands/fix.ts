@@ -12,8 +12,9 @@ const usage = `Usage: throttlescope fix [--logs SOURCE]... [--probe DIR] [option
        throttlescope fix --rollback FILE [--region R --profile P --endpoint-url URL]
 
 Diagnose (as "diagnose" does), then recommend reserved concurrency for the culprit and any
-guarantee its victims need, sized with the planner's queueing model. Prints the aws CLI command
-and Terraform, SAM and CDK snippets. Nothing is changed without --apply.
+guarantee its victims need (when several functions together exhaust the pool: guarantees for the
+starved functions), sized with the planner's queueing model. Prints the aws CLI command and
+Terraform, SAM and CDK snippets. Nothing is changed without --apply.
 
 Options:
   --apply                call PutFunctionConcurrency (writes a rollback file first)
