@@ -77,8 +77,49 @@ export const NOISY_NEIGHBOUR: ScenarioInput = {
   ],
 };
 
+/**
+ * `shared-pool`: the same account and ALB, but the runaway is split in two: `reports-worker` and
+ * `export-worker`, each fed by a queue that keeps 8 invocations running. Together they hold the
+ * pool as one runaway did, but neither dominates it, so capping one would leave the other to fill
+ * it: diagnose names no culprit, and fix gives the starved ALB functions guarantees instead.
+ */
+export const SHARED_POOL: ScenarioInput = {
+  ...structuredClone(NOISY_NEIGHBOUR),
+  name: 'shared-pool',
+  description:
+    'Two queue-driven workers (reports-worker and export-worker, 8 executions each) together take most of the shared account concurrency; neither dominates it, and the ALB-backed api and web functions are throttled.',
+  functions: [
+    ...structuredClone(NOISY_NEIGHBOUR.functions),
+    {
+      name: 'export-worker',
+      memoryMb: 1024,
+      timeout: '60s',
+      synthetic: { duration: { kind: 'lognormal', median: '20s', p99: '40s' }, responseBytes: 16 },
+    },
+  ],
+  background: [
+    {
+      name: 'reports-queue',
+      function: 'reports-worker',
+      kind: 'queue',
+      rate: 5,
+      maxConcurrency: 8,
+      payload: { report: 'nightly-sales' },
+    },
+    {
+      name: 'export-queue',
+      function: 'export-worker',
+      kind: 'queue',
+      rate: 5,
+      maxConcurrency: 8,
+      payload: { export: 'orders-csv' },
+    },
+  ],
+};
+
 export const BUILTIN_SCENARIOS: Readonly<Record<string, ScenarioInput>> = {
   'noisy-neighbour': NOISY_NEIGHBOUR,
+  'shared-pool': SHARED_POOL,
 };
 
 /** A built-in scenario, validated, or undefined when there is none by that name. */

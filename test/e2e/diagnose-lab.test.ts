@@ -111,16 +111,9 @@ describe('diagnose on lab scenarios (one per root cause)', { timeout: 90_000 }, 
     expect(evidence.probe?.urls.every((u) => u.failed > 0)).toBe(true);
   });
 
-  it('account-concurrency-exhausted without a culprit: two queue workers share the pool', async () => {
-    // The built-in incident with the runaway split in two: reports-worker and export-worker, 8
-    // executions each. Capping either alone would not help, so no culprit is named.
-    const scenario = structuredClone(builtinScenario('noisy-neighbour') as Scenario);
-    const worker = scenario.functions.find((f) => f.name === 'reports-worker');
-    const queue = scenario.background.find((b) => b.function === 'reports-worker');
-    if (!worker || !queue) throw new Error('the built-in scenario changed');
-    scenario.functions.push({ ...structuredClone(worker), name: 'export-worker' });
-    queue.maxConcurrency = 8;
-    scenario.background.push({ ...structuredClone(queue), name: 'export-queue', function: 'export-worker' });
+  it('account-concurrency-exhausted without a culprit: the built-in shared-pool, fixed by guarantees', async () => {
+    // The built-in shared-pool: the runaway split in two workers of 8 executions each.
+    const scenario = builtinScenario('shared-pool') as Scenario;
     let before = 0;
     let after = Number.NaN;
     let guaranteed: string[] = [];

@@ -108,9 +108,9 @@ background: [{ name: q, function: b, kind: queue, rate: [{at: 1s, perSecond: 3}]
     expect(problems[0]).toMatch(/^line \d+, column \d+: expected valid YAML/);
   });
 
-  test('the noisy-neighbour file equals the built-in', () => {
-    const file = loadScenarioFile(`${SCENARIOS}noisy-neighbour.yaml`);
-    const builtin = builtinScenario('noisy-neighbour')!;
+  test.each(['noisy-neighbour', 'shared-pool'])('the %s file equals the built-in', (name) => {
+    const file = loadScenarioFile(`${SCENARIOS}${name}.yaml`);
+    const builtin = builtinScenario(name)!;
     expect({ ...file, baseDir: '' }).toEqual({ ...builtin, baseDir: '' });
   });
 

@@ -249,10 +249,13 @@ describe('plan usage errors: one line naming the flag', () => {
     ],
     [['erlang', '--load', '1e9', '--concurrency', '1'], /^plan erlang: --load expects an offered load up to/],
     [['erlang', '--load', '1', '--concurrency', '1', '--bogus'], /^plan erlang: Unknown option '--bogus'/],
-    [['simulate'], /^plan simulate: expected a scenario file or a built-in scenario \(noisy-neighbour\)$/],
+    [
+      ['simulate'],
+      /^plan simulate: expected a scenario file or a built-in scenario \(noisy-neighbour, shared-pool\)$/,
+    ],
     [
       ['simulate', 'nope'],
-      /^plan simulate: expected a scenario file or a built-in scenario \(noisy-neighbour\), got "nope"/,
+      /^plan simulate: expected a scenario file or a built-in scenario \(noisy-neighbour, shared-pool\), got "nope"/,
     ],
     [['simulate', 'a', 'b'], /^plan simulate: expected one scenario, got 2/],
     [
@@ -285,7 +288,7 @@ describe('plan usage errors: one line naming the flag', () => {
     ],
     [
       ['recommend'],
-      /^plan recommend: expected a scenario file, a built-in scenario \(noisy-neighbour\) or --metrics/,
+      /^plan recommend: expected a scenario file, a built-in scenario \(noisy-neighbour, shared-pool\) or --metrics/,
     ],
     [
       ['recommend', 'noisy-neighbour', '--metrics'],
