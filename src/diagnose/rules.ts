@@ -197,15 +197,17 @@ function sharedExhaustionFinding(
   // The fewest functions that together hold three quarters of the pool (at most four): not the
   // starved ones squeezed into what is left.
   const holders: typeof ranking.functions = [];
-  let held = 0;
+  let heldShare = 0;
   for (const f of ranking.functions
     .filter((f) => f.unreserved && (f.poolShare ?? 0) > 0)
     .sort((a, b) => (b.poolShare ?? 0) - (a.poolShare ?? 0))) {
-    if (held >= 0.75 || holders.length === 4) break;
+    if (heldShare >= 0.75 || holders.length === 4) break;
     holders.push(f);
-    held += f.poolShare ?? 0;
+    heldShare += f.poolShare ?? 0;
   }
-  const victims = ranking.victims;
+  // The holders' own occasional throttles do not make them victims of the pool they fill.
+  const held = new Set(holders.map((f) => f.name));
+  const victims = ranking.victims.filter((name) => !held.has(name));
   const first = times[0] as number;
   const last = times[times.length - 1] as number;
   const throttlesOf = new Map(ranking.functions.map((f) => [f.name, f.throttles]));

@@ -181,6 +181,22 @@ describe('diagnose rules', () => {
     expect(d.confidence).toBeLessThan(0.9);
   });
 
+  it('does not count the functions that fill the pool among its victims, though they were throttled now and then', () => {
+    const d = diagnose(
+      base({
+        metrics: metrics([
+          { name: 'a', conc: [9, 9, 9], thr: [2, 0, 0] },
+          { name: 'b', conc: [8, 8, 8], thr: [0, 1, 0] },
+          { name: 'api', conc: [2, 2, 2], thr: [10, 12, 9] },
+        ]),
+      }),
+    );
+    expect(d.rootCause).toBe('account-concurrency-exhausted');
+    expect(d.culprit).toBeNull();
+    expect(d.victims).toEqual(['api']);
+    expect(d.headline).toMatch(/\(a, b\) exhaust .* starve api$/);
+  });
+
   it('makes no exhaustion finding when the pool was full in too few of the throttled periods', () => {
     // One full minute of five, holding few of the throttles: the pool did not carry the incident.
     const d = diagnose(
