@@ -478,6 +478,20 @@ function probeEvidence(e: Evidence): EvidenceLine[] {
     lines.push({
       text: `ALB logs: ${fmt(found)} of ${fmt(probe.failures.length)} probe failures found by trace id${list ? `: ${list}` : ''}`,
     });
+    // The ALB delivers a log file every 5 minutes: failures newer than its last entry cannot be
+    // in the logs yet, which is not evidence against them.
+    const lastLogged = e.logs.summary.lastTime ? Date.parse(e.logs.summary.lastTime) : Number.NaN;
+    const unmatched = probe.failures.length - found;
+    if (unmatched > 0 && Number.isFinite(lastLogged)) {
+      const newer = probe.failures.filter(
+        (f) => f.timeMs > lastLogged && !(f.traceRoot && e.logs?.failuresByTraceRoot.has(f.traceRoot)),
+      ).length;
+      if (newer > 0) {
+        lines.push({
+          text: `${fmt(newer)} of the ${fmt(unmatched)} not found are newer than the last log entry (${isoUtc(lastLogged)}): the ALB delivers its logs every 5 minutes, so diagnose again after the next delivery to match them`,
+        });
+      }
+    }
   }
   const origins: Record<string, number> = {};
   for (const f of probe.failures) if (f.origin) origins[f.origin] = (origins[f.origin] ?? 0) + 1;

@@ -197,6 +197,51 @@ describe('diagnose rules', () => {
     expect(d.headline).toMatch(/\(a, b\) exhaust .* starve api$/);
   });
 
+  it('joins probe failures to log lines by trace id, and says which failures are newer than the logs', () => {
+    const l = logs([{ LambdaThrottling: 2 }, { LambdaThrottling: 1 }]);
+    if (!l) throw new Error('no logs');
+    l.summary.lastTime = new Date(T0 + 90_000).toISOString();
+    l.failuresByTraceRoot.set('1-a', {
+      timeMs: T0 + 10_000,
+      elbStatusCode: 502,
+      errorReason: 'LambdaThrottling',
+      targetGroup: 'targetgroup/api/1',
+      path: '/api',
+    });
+    const failure = (seq: number, timeMs: number, traceRoot: string) => ({
+      seq,
+      url: 'http://x/api',
+      timeMs,
+      status: 502,
+      errorClass: null,
+      origin: 'alb',
+      traceRoot,
+    });
+    const d = diagnose(
+      base({
+        logs: l,
+        probe: {
+          dir: 'p',
+          total: 10,
+          failed: 3,
+          urls: [{ url: 'http://x/api', total: 10, failed: 3, episodes: [] }],
+          // Found; not found though old enough to be logged; not found and newer than the logs.
+          failures: [
+            failure(1, T0 + 10_000, '1-a'),
+            failure(2, T0 + 20_000, '1-b'),
+            failure(3, T0 + 200_000, '1-c'),
+          ],
+          timeline: [],
+        },
+      }),
+    );
+    const text = d.evidenceChain.map((c) => c.detail).join('\n');
+    expect(text).toMatch(/ALB logs: 1 of 3 probe failures found by trace id: 1 LambdaThrottling/);
+    expect(text).toMatch(
+      /1 of the 2 not found are newer than the last log entry \(2026-11-24T10:01:30\.000Z\): the ALB delivers its logs every 5 minutes/,
+    );
+  });
+
   it('makes no exhaustion finding when the pool was full in too few of the throttled periods', () => {
     // One full minute of five, holding few of the throttles: the pool did not carry the incident.
     const d = diagnose(
