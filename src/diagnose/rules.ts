@@ -87,6 +87,29 @@ function inPeriods(byMinute: Map<number, number>, periodSec: number): TimeSeries
   return { timestampsMs, values: timestampsMs.map((t) => byPeriod.get(t) as number) };
 }
 
+/** How full the account and its shared pool were in the throttled periods (both exhaustion findings). */
+function poolEvidence(ranking: NoisyNeighbourRanking, metrics: MetricsEvidence): EvidenceLine {
+  const times = ranking.throttledPeriodsMs;
+  const limit = metrics.account.limit;
+  const reservedTotal = sum(metrics.functions.map((f) => f.reserved ?? 0));
+  const peak = Math.max(0, ...times.map((t) => valueAt(metrics.accountSeries.concurrentExecutions, t)));
+  return {
+    text: `CloudWatch: account ConcurrentExecutions peaked at ${fmt(peak)} of the ${fmt(limit)} limit (${fmt(reservedTotal)} reserved, shared pool ${fmt(ranking.sharedPoolSize)}); the pool was full in ${ranking.poolFullPeriods} of ${times.length} throttled period(s)`,
+    timeMs: times[0],
+  };
+}
+
+/** The victims with their Throttles, over the throttled periods. */
+function throttledEvidence(ranking: NoisyNeighbourRanking, victims: readonly string[]): EvidenceLine {
+  const times = ranking.throttledPeriodsMs;
+  const throttlesOf = new Map(ranking.functions.map((f) => [f.name, f.throttles]));
+  return {
+    text: `throttled: ${victims
+      .map((name) => `${name} (${fmt(throttlesOf.get(name) ?? 0)} Throttles)`)
+      .join(', ')} between ${isoUtc(times[0] as number)} and ${isoUtc(times[times.length - 1] as number)}`,
+  };
+}
+
 /**
  * The culprit, its victims and the pool-full periods are the noisy-neighbour ranking's
  * (src/metrics/rank.ts, docs/metrics.md), the one `metrics` prints, fed the log minutes as well:
@@ -130,23 +153,15 @@ function accountConcurrencyRule(e: Evidence, findings: Finding[]): void {
   const times = ranking.throttledPeriodsMs;
   const fullFraction = ranking.poolFullPeriods / times.length;
   const poolShare = culprit.poolShare ?? 0;
-  const limit = metrics.account.limit;
-  const reservedTotal = sum(metrics.functions.map((f) => f.reserved ?? 0));
-  const peak = Math.max(0, ...times.map((t) => valueAt(metrics.accountSeries.concurrentExecutions, t)));
   const victims = ranking.victims;
-  const first = times[0] as number;
-  const last = times[times.length - 1] as number;
-  const evidence: { text: string; timeMs?: number }[] = [];
+  const evidence: EvidenceLine[] = [];
   if (logThrottles > 0) {
     evidence.push({
       text: `ALB logs: ${fmt(logThrottles)} requests answered 502 LambdaThrottling in ${logMinutes.size} minute(s), ${isoUtc(Math.min(...logMinutes.keys()))} .. ${isoUtc(Math.max(...logMinutes.keys()))}`,
       timeMs: Math.min(...logMinutes.keys()),
     });
   }
-  evidence.push({
-    text: `CloudWatch: account ConcurrentExecutions peaked at ${fmt(peak)} of the ${fmt(limit)} limit (${fmt(reservedTotal)} reserved, shared pool ${fmt(ranking.sharedPoolSize)}); the pool was full in ${ranking.poolFullPeriods} of ${times.length} throttled period(s)`,
-    timeMs: first,
-  });
+  evidence.push(poolEvidence(ranking, metrics));
   evidence.push({
     text: `${culprit.name} held ${(poolShare * 100).toFixed(0)}% of the shared pool while it was full (${(culprit.share * 100).toFixed(0)}% of account concurrency while throttling happened), with no reserved concurrency (its peak: ${fmt(culprit.peakConcurrency)})`,
   });
@@ -155,14 +170,7 @@ function accountConcurrencyRule(e: Evidence, findings: Finding[]): void {
       text: `${r.name}: ${(r.share * 100).toFixed(0)}% of account concurrency, reserved ${r.reserved ?? 'none'}`,
     });
   }
-  if (victims.length > 0) {
-    const throttlesOf = new Map(ranking.functions.map((f) => [f.name, f.throttles]));
-    evidence.push({
-      text: `throttled: ${victims
-        .map((name) => `${name} (${fmt(throttlesOf.get(name) ?? 0)} Throttles)`)
-        .join(', ')} between ${isoUtc(first)} and ${isoUtc(last)}`,
-    });
-  }
+  if (victims.length > 0) evidence.push(throttledEvidence(ranking, victims));
   findings.push({
     code: 'account-concurrency-exhausted',
     title: `${culprit.name} exhausts the account's shared Lambda concurrency and starves ${victims.length > 0 ? victims.join(', ') : 'the other functions'}`,
@@ -189,11 +197,7 @@ function sharedExhaustionFinding(
   metricThrottles: number,
   findings: Finding[],
 ): void {
-  const times = ranking.throttledPeriodsMs;
-  const fullFraction = ranking.poolFullPeriods / Math.max(1, times.length);
-  const limit = metrics.account.limit;
-  const reservedTotal = sum(metrics.functions.map((f) => f.reserved ?? 0));
-  const peak = Math.max(0, ...times.map((t) => valueAt(metrics.accountSeries.concurrentExecutions, t)));
+  const fullFraction = ranking.poolFullPeriods / Math.max(1, ranking.throttledPeriodsMs.length);
   // The fewest functions that together hold three quarters of the pool (at most four): not the
   // starved ones squeezed into what is left.
   const holders: typeof ranking.functions = [];
@@ -208,29 +212,17 @@ function sharedExhaustionFinding(
   // The holders' own occasional throttles do not make them victims of the pool they fill.
   const held = new Set(holders.map((f) => f.name));
   const victims = ranking.victims.filter((name) => !held.has(name));
-  const first = times[0] as number;
-  const last = times[times.length - 1] as number;
-  const throttlesOf = new Map(ranking.functions.map((f) => [f.name, f.throttles]));
-  const evidence: { text: string; timeMs?: number }[] = [];
+  const evidence: EvidenceLine[] = [];
   if (logThrottles > 0) {
     evidence.push({ text: `ALB logs: ${fmt(logThrottles)} requests answered 502 LambdaThrottling` });
   }
-  evidence.push({
-    text: `CloudWatch: account ConcurrentExecutions peaked at ${fmt(peak)} of the ${fmt(limit)} limit (${fmt(reservedTotal)} reserved, shared pool ${fmt(ranking.sharedPoolSize)}); the pool was full in ${ranking.poolFullPeriods} of ${times.length} throttled period(s)`,
-    timeMs: first,
-  });
+  evidence.push(poolEvidence(ranking, metrics));
   evidence.push({
     text: `the pool was held by several functions together: ${holders
       .map((f) => `${f.name} ${((f.poolShare ?? 0) * 100).toFixed(0)}%`)
       .join(', ')} of it; none holds most of it, so capping one would leave the others to fill it`,
   });
-  if (victims.length > 0) {
-    evidence.push({
-      text: `throttled: ${victims
-        .map((name) => `${name} (${fmt(throttlesOf.get(name) ?? 0)} Throttles)`)
-        .join(', ')} between ${isoUtc(first)} and ${isoUtc(last)}`,
-    });
-  }
+  if (victims.length > 0) evidence.push(throttledEvidence(ranking, victims));
   evidence.push({
     text: 'what helps: reserved concurrency for the functions that must not be throttled (a guarantee), caps on the busy ones together, or a higher account limit (Service Quotas)',
   });
