@@ -37,7 +37,9 @@ describe('throttlescope lab', () => {
       expect(out).toMatch(/export AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+/);
     expect(out).toMatch(/lab \dm\d\ds \| pool \d+\/20 \| api /);
     expect(out).toContain('Stopping: flushing access logs and metrics');
-    expect(out).toMatch(/Access logs: \d+ entries in 1 file\(s\)/);
+    // One file per 5 minutes of lab time: the ~14 s run (lab time starts at the wall clock's now)
+    // ends inside its first interval, or in the next when it happens to cross a 5-minute boundary.
+    expect(out).toMatch(/Access logs: \d+ entries in [12] file\(s\)/);
   });
 
   test('Ctrl-C (the context signal) stops it with exit 0; the TTY line is redrawn in place', async () => {
