@@ -99,10 +99,11 @@ interface Target {
   href: string;
   origin: string;
   settings: PoolSettings;
-  /** Up to `connections` sockets to the URL's origin (open model; unused by a closed loop). */
-  pool: Dispatcher;
-  /** Closed loop: one client (one socket) per worker. */
-  clients: Dispatcher[];
+  /**
+   * The connections to the URL's origin, made when the run starts: one Pool of `connections`
+   * sockets (open model), or one Client per worker (closed loop). All are destroyed at the end.
+   */
+  dispatchers: Dispatcher[];
   started: number;
   inFlight: number;
   dropped: number;
@@ -257,8 +258,7 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
       href,
       origin: u.origin,
       settings,
-      pool: createPool(u.origin, settings),
-      clients: [],
+      dispatchers: [],
       started: 0,
       inFlight: 0,
       dropped: 0,
@@ -410,16 +410,10 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
    * timer between them, as a connection's request loop in undici's own benchmarks).
    */
   function closedWorker(t: Target, d: Dispatcher): Promise<void> {
+    // `send` calls `next` synchronously only after a response (which never completes inside the
+    // dispatch call); after an error it waits a turn of the event loop, so this cannot recurse.
     return new Promise<void>((resolve) => {
-      let sending = false;
-      let again = false;
       const next = (): void => {
-        // A request that ends while it is being sent (it could not be sent) must not start the
-        // next one on the same stack: a loop of failures would recurse without bound.
-        if (sending) {
-          again = true;
-          return;
-        }
         if (stop.signal.aborted || countReached(t)) {
           resolve();
           return;
@@ -428,19 +422,15 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
           void recorder.drained().then(next);
           return;
         }
-        again = false;
-        sending = true;
         send(t, d, undefined, next);
-        sending = false;
-        // It ended at once: the event loop gets a turn before the next one.
-        if (again) setImmediate(next);
       };
       next();
     });
   }
 
   async function openDriver(t: Target, model: Extract<LoadModel, { kind: 'open' }>): Promise<void> {
-    const pool = t.pool;
+    const pool = createPool(t.origin, t.settings);
+    t.dispatchers.push(pool);
     const schedule = new ArrivalSchedule(model.rate, model.arrivals, model.seed + t.index * 7919);
     const pending = new Set<Promise<void>>();
     let burst = 0;
@@ -476,7 +466,7 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
         ? targets.flatMap((t) =>
             Array.from({ length: model.concurrency }, () => {
               const client = createClient(t.origin, t.settings);
-              t.clients.push(client);
+              t.dispatchers.push(client);
               return closedWorker(t, client);
             }),
           )
@@ -489,7 +479,7 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
     if (graceTimer) clearTimeout(graceTimer);
     hooks.signal?.removeEventListener('abort', onAbort);
     stopInFlight();
-    await Promise.all(targets.flatMap((t) => [t.pool, ...t.clients].map((d) => d.destroy().catch(() => {}))));
+    await Promise.all(targets.flatMap((t) => t.dispatchers.map((d) => d.destroy().catch(() => {}))));
   }
 
   if (fatal) {
