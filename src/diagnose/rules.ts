@@ -1,6 +1,12 @@
 import { isoUtc } from '../common/time.js';
 import { errorReason } from '../logs/error-reasons.js';
-import { type NoisyNeighbourRanking, POOL_FULL_FRACTION, rankNoisyNeighbours } from '../metrics/rank.js';
+import {
+  type NoisyNeighbourRanking,
+  POOL_FULL_FRACTION,
+  rankNoisyNeighbours,
+  sharedPoolSizeOf,
+  sharedPoolUseOf,
+} from '../metrics/rank.js';
 import { alignDown, seriesSum } from '../metrics/series.js';
 import type { Evidence, LoggedFailure, MetricsEvidence, TimeSeries } from './evidence.js';
 
@@ -276,16 +282,10 @@ function reservedTooLowRule(e: Evidence, findings: Finding[]): void {
 function scalingRule(e: Evidence, findings: Finding[]): void {
   const metrics = e.metrics;
   if (!metrics) return;
-  const limit = metrics.account.limit;
-  const poolSize = limit - sum(metrics.functions.map((f) => f.reserved ?? 0));
-  const unreservedAt = (t: number) =>
-    metrics.accountSeries.unreservedConcurrentExecutions !== undefined
-      ? valueAt(metrics.accountSeries.unreservedConcurrentExecutions, t)
-      : sum(
-          metrics.functions
-            .filter((f) => f.reserved == null)
-            .map((f) => valueAt(f.series.concurrentExecutions, t)),
-        );
+  // The shared pool as the noisy-neighbour ranking measures it, so that "room" here is exactly
+  // "not full" there.
+  const poolSize = sharedPoolSizeOf(metrics);
+  const unreservedAt = sharedPoolUseOf(metrics);
   for (const f of metrics.functions) {
     let throttlesWithRoom = 0;
     let at: number | undefined;

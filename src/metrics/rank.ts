@@ -98,6 +98,26 @@ const PLURALITY_MARGIN = 1.5;
 const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
+/** The account limit minus every function's reserved concurrency: what unreserved functions share. */
+export function sharedPoolSizeOf(input: Pick<RankInput, 'account' | 'functions'>): number {
+  const reserved = input.functions.reduce((n, f) => n + (typeof f.reserved === 'number' ? f.reserved : 0), 0);
+  return Math.max(0, input.account.limit - reserved);
+}
+
+/**
+ * The shared pool's use by period start: `UnreservedConcurrentExecutions`, else (where that series
+ * has no value) the sum of the unreserved functions' `ConcurrentExecutions`.
+ */
+export function sharedPoolUseOf(
+  input: Pick<RankInput, 'accountSeries' | 'functions'>,
+): (periodStartMs: number) => number {
+  const unreservedConc = seriesMap(input.accountSeries.unreservedConcurrentExecutions);
+  const unreserved = input.functions
+    .filter((f) => typeof f.reserved !== 'number')
+    .map((f) => seriesMap(f.series.concurrentExecutions));
+  return (t) => unreservedConc.get(t) ?? unreserved.reduce((n, m) => n + (m.get(t) ?? 0), 0);
+}
+
 export function rankNoisyNeighbours(input: RankInput): NoisyNeighbourRanking {
   const periods = new Set<number>();
   const mark = (s: TimeSeries | undefined) => {
@@ -123,15 +143,14 @@ export function rankNoisyNeighbours(input: RankInput): NoisyNeighbourRanking {
     series: f.series,
   }));
   const accountConc = seriesMap(input.accountSeries.concurrentExecutions);
-  const unreservedConc = seriesMap(input.accountSeries.unreservedConcurrentExecutions);
+  const sharedPoolUse = sharedPoolUseOf(input);
   const accountThr = seriesMap(input.accountSeries.throttles);
   const loggedThr = seriesMap(input.loggedThrottles);
   const albFailures = (input.alb ?? []).flatMap((a) => [
     seriesMap(a.series.elb502),
     seriesMap(a.series.lambdaUserError),
   ]);
-  const reservedTotal = fns.reduce((n, f) => n + (f.reserved ?? 0), 0);
-  const sharedPoolSize = Math.max(0, input.account.limit - reservedTotal);
+  const sharedPoolSize = sharedPoolSizeOf(input);
 
   const shareSum = new Map<string, number>();
   const poolShareSum = new Map<string, number>();
@@ -144,8 +163,7 @@ export function rankNoisyNeighbours(input: RankInput): NoisyNeighbourRanking {
   for (const t of times) {
     const sumAll = fns.reduce((n, f) => n + (f.conc.get(t) ?? 0), 0);
     const account = accountConc.get(t) ?? sumAll;
-    const sumUnreserved = fns.reduce((n, f) => n + (f.reserved === null ? (f.conc.get(t) ?? 0) : 0), 0);
-    const unreservedUse = unreservedConc.get(t) ?? sumUnreserved;
+    const unreservedUse = sharedPoolUse(t);
     const full = sharedPoolSize > 0 && unreservedUse >= POOL_FULL_FRACTION * sharedPoolSize;
     const throttlesNow = Math.max(
       fns.reduce((n, f) => n + (f.thr.get(t) ?? 0), 0),
