@@ -64,6 +64,10 @@ function snippets(changes: ConcurrencyChange[]): FixPlan['snippets'] {
   return { awsCli, terraform, sam: `Resources:\n${sam}`, cdk };
 }
 
+/** The first line of every plan's reasoning: what AWS lets the account reserve. */
+const reservableReason = (limit: number, unreservedMinimum: number) =>
+  `account limit ${limit}, AWS keeps ${unreservedMinimum} unreserved, so at most ${limit - unreservedMinimum} can be reserved in all`;
+
 /**
  * Several functions together exhaust the shared pool and none dominates it: capping one would leave
  * the others to fill it. What protects the starved functions is a guarantee of their own, sized by
@@ -99,7 +103,7 @@ function guaranteeVictims(diagnosis: Diagnosis, metrics: MetricsEvidence, option
   const main = [...changes].sort((a, b) => (b.after ?? 0) - (a.after ?? 0))[0];
   if (!main) throw noFix('the planner finds that their load needs no guarantee');
   const reasoning = [
-    `account limit ${limit}, AWS keeps ${unreservedMinimum} unreserved, so at most ${limit - unreservedMinimum} can be reserved in all`,
+    reservableReason(limit, unreservedMinimum),
     `no single function holds the exhausted shared pool (${diagnosis.headline}): capping one would leave the others to fill it, so the throttled functions get guarantees instead`,
     ...plan.functions.filter((r) => r.reason && victims.has(r.name)).map((r) => `${r.name}: ${r.reason}`),
     ...plan.warnings,
@@ -217,7 +221,7 @@ export function recommendFix(
   const value = culpritChange?.after ?? culprit.reserved ?? 0;
   const peak = seriesMax(culprit.series.concurrentExecutions);
   reasoning.unshift(
-    `account limit ${limit}, AWS keeps ${unreservedMinimum} unreserved, so at most ${limit - unreservedMinimum} can be reserved in all`,
+    reservableReason(limit, unreservedMinimum),
     `${culpritName} peaked at ${peak} concurrent executions with ${culprit.reserved == null ? 'no reserved concurrency' : `reserved ${culprit.reserved}`}`,
   );
   return {
