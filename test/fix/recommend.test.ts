@@ -6,66 +6,58 @@ import { recommendFix } from '../../src/fix/recommend.js';
 const T0 = Date.parse('2026-11-24T10:00:00Z');
 const s = (values: number[]): TimeSeries => ({ timestampsMs: values.map((_, i) => T0 + i * 60_000), values });
 
-function noisyNeighbour(): MetricsEvidence {
-  const n = 6;
-  const worker = Array(n).fill(17);
-  const api = Array(n).fill(2);
-  const web = Array(n).fill(1);
+const N = 6;
+const steady = (v: number) => s(Array(N).fill(v));
+
+/** A function's history over N minutes, each minute the same (durations in ms). */
+function steadyFunction(
+  name: string,
+  h: { concurrency: number; throttles: number; invocations: number; durationMs: number },
+): MetricsEvidence['functions'][number] {
   return {
-    window: { startMs: T0, endMs: T0 + n * 60_000, periodSec: 60 },
-    account: { limit: 20 },
-    functions: [
-      {
-        name: 'reports-worker',
-        series: {
-          concurrentExecutions: s(worker),
-          throttles: s(Array(n).fill(300)),
-          invocations: s(Array(n).fill(1020)),
-          errors: s(Array(n).fill(0)),
-          durationAvg: s(Array(n).fill(1000)),
-        },
-      },
-      {
-        name: 'api',
-        series: {
-          concurrentExecutions: s(api),
-          throttles: s(Array(n).fill(30)),
-          invocations: s(Array(n).fill(600)),
-          errors: s(Array(n).fill(0)),
-          durationAvg: s(Array(n).fill(150)),
-        },
-      },
-      {
-        name: 'web',
-        series: {
-          concurrentExecutions: s(web),
-          throttles: s(Array(n).fill(20)),
-          invocations: s(Array(n).fill(300)),
-          errors: s(Array(n).fill(0)),
-          durationAvg: s(Array(n).fill(150)),
-        },
-      },
-    ],
-    accountSeries: { concurrentExecutions: s(Array(n).fill(20)) },
+    name,
+    series: {
+      concurrentExecutions: steady(h.concurrency),
+      throttles: steady(h.throttles),
+      invocations: steady(h.invocations),
+      errors: steady(0),
+      durationAvg: steady(h.durationMs),
+    },
   };
+}
+
+function metricsOf(functions: MetricsEvidence['functions'], accountConcurrency: number): MetricsEvidence {
+  return {
+    window: { startMs: T0, endMs: T0 + N * 60_000, periodSec: 60 },
+    account: { limit: 20 },
+    functions,
+    accountSeries: { concurrentExecutions: steady(accountConcurrency) },
+  };
+}
+
+const API = { concurrency: 2, throttles: 30, invocations: 600, durationMs: 150 };
+
+function noisyNeighbour(): MetricsEvidence {
+  return metricsOf(
+    [
+      steadyFunction('reports-worker', {
+        concurrency: 17,
+        throttles: 300,
+        invocations: 1020,
+        durationMs: 1000,
+      }),
+      steadyFunction('api', API),
+      steadyFunction('web', { concurrency: 1, throttles: 20, invocations: 300, durationMs: 150 }),
+    ],
+    20,
+  );
 }
 
 /** The pool held by two workers together (9 and 8 of 20), api starved. */
 function twoWorkers(): MetricsEvidence {
-  const metrics = noisyNeighbour();
-  const [worker, api] = metrics.functions;
-  const busy = (name: string, conc: number) => ({
-    ...worker!,
-    name,
-    series: {
-      ...worker!.series,
-      concurrentExecutions: s(Array(6).fill(conc)),
-      throttles: s(Array(6).fill(0)),
-    },
-  });
-  metrics.functions = [busy('worker-a', 9), busy('worker-b', 8), api!];
-  metrics.accountSeries = { concurrentExecutions: s(Array(6).fill(19)) };
-  return metrics;
+  const busy = (name: string, concurrency: number) =>
+    steadyFunction(name, { concurrency, throttles: 0, invocations: 1020, durationMs: 1000 });
+  return metricsOf([busy('worker-a', 9), busy('worker-b', 8), steadyFunction('api', API)], 19);
 }
 
 describe('recommendFix', () => {
