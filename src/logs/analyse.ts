@@ -73,6 +73,7 @@ export interface ParallelJob {
   sinceMs?: number | undefined;
   untilMs?: number | undefined;
   maxExamples: number;
+  scanner?: ReadOptions['scanner'];
 }
 
 /**
@@ -100,7 +101,7 @@ export async function readClaimedFiles(
           if (examples.length < job.maxExamples) examples.push(`${ref.source}:${ref.line}: ${error.message}`);
         },
       },
-      { sinceMs: job.sinceMs, untilMs: job.untilMs, signal },
+      { sinceMs: job.sinceMs, untilMs: job.untilMs, scanner: job.scanner, signal },
     );
     report({ index, state: aggregator.state(), stats, examples });
   }
@@ -125,6 +126,7 @@ async function analyseInParallel(
     sinceMs: options.sinceMs,
     untilMs: options.untilMs,
     maxExamples,
+    scanner: options.scanner,
   };
   const aggregator = new LogAggregator(options.filter);
   const read: ReadStats = {

@@ -45,14 +45,14 @@ const KIND_CODE: Record<FieldKind, number> = {
   timestamp: K_TIMESTAMP,
 };
 const FIELD_COUNT = ALB_FIELDS.length;
-const KINDS = Int8Array.from(ALB_FIELDS, (f) => KIND_CODE[f.kind]);
+export const KINDS = Int8Array.from(ALB_FIELDS, (f) => KIND_CODE[f.kind]);
 const NAMES: readonly string[] = ALB_FIELDS.map((f) => f.name);
 
-const COL_TIME = 1;
-const COL_ELB_STATUS = 8;
-const COL_REQUEST = 12;
-const COL_TARGET_GROUP = 16;
-const COL_ERROR_REASON = 24;
+export const COL_TIME = 1;
+export const COL_ELB_STATUS = 8;
+export const COL_REQUEST = 12;
+export const COL_TARGET_GROUP = 16;
+export const COL_ERROR_REASON = 24;
 /** The first field after those aggregation reads. */
 const TAIL_COLUMN = COL_ERROR_REASON + 1;
 

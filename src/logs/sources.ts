@@ -9,6 +9,7 @@ import { type AlbParseError, parseAlbLine } from './parse-line.js';
 import type { AlbLogRecord } from './record.js';
 import { albLogDayPrefix, keyMayOverlap, parseAlbLogKey } from './s3-key.js';
 import { type AlbLineFields, AlbLineScanner } from './scan-line.js';
+import { WasmBlockScanner, type WasmLineFields, type WasmLineSink } from './wasm-scanner.js';
 
 /** Where a line came from, for messages (`file:line`). */
 export interface LineRef {
@@ -72,6 +73,11 @@ export interface ReadOptions {
   onProgress?: ((progress: ReadProgress) => void) | undefined;
   /** Stream read for the `-` source. */
   stdin?: Readable | undefined;
+  /**
+   * Aggregation reads lines with the WebAssembly scanner when it is built (`'auto'`); `'js'` reads
+   * them with the JavaScript scanner only (for tests and benchmarks that compare the two).
+   */
+  scanner?: 'auto' | 'js' | undefined;
 }
 
 interface Counters {
@@ -98,12 +104,21 @@ const WHOLE_FILE_MAX = 16 * 1024 * 1024;
 /** ...and, when gzip, inflated in one synchronous call if they expand to at most this. */
 const INFLATE_WHOLE_MAX = 32 * 1024 * 1024;
 
+// One WebAssembly scanner per thread (module state is per thread), made on first use.
+let wasmScanner: WasmBlockScanner | null | undefined;
+function threadWasmScanner(): WasmBlockScanner | null {
+  if (wasmScanner === undefined) wasmScanner = WasmBlockScanner.create();
+  return wasmScanner;
+}
+
 /**
  * Splits bytes into lines and hands each to the visitor, parsed (or, for a field visitor, scanned
  * in place). Bytes are decoded as UTF-8 a block of whole lines at a time: a newline byte never
  * occurs inside a multi-byte character, so the text is the same as decoding the whole stream.
+ * A field visitor's whole lines are read from the bytes by the WebAssembly scanner when it is
+ * built; the lines it hands back are decoded and scanned here.
  */
-class LineReader {
+class LineReader implements WasmLineSink {
   lineNo = 0;
   /** The bytes of an unfinished line, in pieces (joined once its newline arrives). */
   private carry: Buffer[] = [];
@@ -112,6 +127,7 @@ class LineReader {
   private readonly sinceMs: number;
   private readonly untilMs: number;
   private readonly block: number;
+  private readonly wasm: WasmBlockScanner | null;
 
   constructor(
     private readonly source: string,
@@ -122,6 +138,29 @@ class LineReader {
     this.block = this.scanner === null ? RECORD_BLOCK : SCAN_BLOCK;
     this.sinceMs = ctx.options.sinceMs ?? Number.NEGATIVE_INFINITY;
     this.untilMs = ctx.options.untilMs ?? Number.POSITIVE_INFINITY;
+    this.wasm = this.fieldVisitor !== null && ctx.options.scanner !== 'js' ? threadWasmScanner() : null;
+  }
+
+  /** WasmLineSink: a line the WebAssembly scanner read. */
+  fields(fields: WasmLineFields): void {
+    this.lineNo++;
+    const stats = this.ctx.stats;
+    stats.lines++;
+    if (fields.timeMs < this.sinceMs || fields.timeMs >= this.untilMs) {
+      stats.outsideWindow++;
+      return;
+    }
+    (this.fieldVisitor as LogFieldVisitor).fields(fields);
+  }
+
+  /** WasmLineSink: an empty line. */
+  empty(): void {
+    this.lineNo++;
+  }
+
+  /** WasmLineSink: a line the WebAssembly scanner left to this one (unusual shapes, and errors). */
+  other(buf: Buffer, from: number, to: number): void {
+    this.text(buf.toString('utf8', from, to));
   }
 
   /** Reads the whole lines of `buf`; a trailing partial line waits for the next push or `end`. */
@@ -140,6 +179,20 @@ class LineReader {
       this.carry = [];
       this.text(line.toString('utf8'));
       start = nl + 1;
+    }
+    const wasm = this.wasm;
+    if (wasm !== null) {
+      const end = buf.lastIndexOf(NEWLINE) + 1;
+      while (start < end) {
+        start = wasm.read(buf, start, end, this);
+        if (start < end) {
+          // A line longer than the scanner's block.
+          const nl = buf.indexOf(NEWLINE, start) + 1;
+          this.text(buf.toString('utf8', start, nl));
+          start = nl;
+        }
+        if (this.ctx.options.signal?.aborted) return;
+      }
     }
     while (start < n) {
       let end: number;
