@@ -14,10 +14,65 @@ const crc32: ((data: Uint8Array) => number) | undefined = (
 /** The output buffer for `size` inflated bytes: one chunk that holds it all (no concatenation of pieces). */
 export const inflateChunkSize = (size: number): number => Math.max(64 * 1024, size + 1);
 
+/** The internals of Node's zlib engines that `inflateRawReusing` relies on (lib/zlib.js). */
+interface ZlibEngineInternals {
+  _outBuffer?: unknown;
+  _outOffset?: unknown;
+  _chunkSize?: unknown;
+  _processChunk?: unknown;
+  bytesWritten: number;
+}
+
+/** This thread's inflate output buffer, reused from file to file (see inflateRawReusing). */
+let scratch: Buffer | null = null;
+
+/** Whether `buf` lies in the reused inflate buffer (then it is overwritten by the next inflate, and never to be freed). */
+export const isInflateScratch = (buf: Buffer): boolean => scratch !== null && buf.buffer === scratch.buffer;
+
+/**
+ * Raw inflate whose output lands in one buffer reused by every call on this thread; the result is
+ * valid until the next call. Why: a fresh output buffer of 10+ MB per file is fresh memory, and the
+ * kernel's page faults on its first touch cost as much as the inflate itself (see
+ * docs/performance.md). Node's synchronous inflate writes into its engine's output buffer and
+ * returns a slice of it when everything fits; the engine here is handed the reused buffer as that
+ * buffer. This relies on internals of Node's lib/zlib.js, so it checks that they are there and
+ * inflates the ordinary way otherwise.
+ */
+function inflateRawReusing(
+  deflated: Buffer,
+  size: number,
+  maxOutputLength: number,
+): { buffer: Buffer; consumed: number } {
+  const want = inflateChunkSize(size);
+  const engine = new zlib.InflateRaw({ maxOutputLength }) as unknown as ZlibEngineInternals;
+  if (
+    typeof engine._processChunk === 'function' &&
+    Buffer.isBuffer(engine._outBuffer) &&
+    engine._outOffset === 0 &&
+    typeof engine._chunkSize === 'number'
+  ) {
+    if (scratch === null || scratch.length < want) scratch = Buffer.allocUnsafeSlow(want);
+    engine._outBuffer = scratch;
+    engine._chunkSize = scratch.length;
+    const buffer = (engine._processChunk as (chunk: Buffer, flush: number) => Buffer).call(
+      engine,
+      deflated,
+      zlib.constants.Z_FINISH,
+    );
+    return { buffer, consumed: engine.bytesWritten };
+  }
+  const r = zlib.inflateRawSync(deflated, { info: true, chunkSize: want, maxOutputLength }) as unknown as {
+    buffer: Buffer;
+    engine: { bytesWritten: number };
+  };
+  return { buffer: r.buffer, consumed: r.engine.bytesWritten };
+}
+
 /**
  * Inflates a file that is exactly one gzip member (as every ALB log object is), checking its
  * CRC-32 and size as gunzip does; null when it is anything else (several members, trailing bytes,
- * damage, too large), for the caller's general path, which then reports what is wrong.
+ * damage, too large), for the caller's general path, which then reports what is wrong. The result
+ * may lie in this thread's reused buffer (`isInflateScratch`): valid until the next call.
  *
  * Why not gunzipSync: Node's inflate computes the CRC while it copies the output, at well under
  * half the speed of zlib.crc32 over the finished buffer; raw inflate plus one crc32 call takes
@@ -52,13 +107,7 @@ export function inflateSingleGzipMember(buf: Buffer, maxOutputLength: number): B
   let out: Buffer;
   let consumed: number;
   try {
-    const r = zlib.inflateRawSync(buf.subarray(p, trailer), {
-      info: true,
-      chunkSize: inflateChunkSize(size),
-      maxOutputLength,
-    }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
-    out = r.buffer;
-    consumed = r.engine.bytesWritten;
+    ({ buffer: out, consumed } = inflateRawReusing(buf.subarray(p, trailer), size, maxOutputLength));
   } catch {
     return null;
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { ExitCode, ThrottlescopeError } from '../common/errors.js';
-import { inflateChunkSize, inflateSingleGzipMember } from './gzip.js';
+import { inflateChunkSize, inflateSingleGzipMember, isInflateScratch } from './gzip.js';
 import { type AlbParseError, parseAlbLine } from './parse-line.js';
 import type { AlbLogRecord } from './record.js';
 import { albLogDayPrefix, keyMayOverlap, parseAlbLogKey } from './s3-key.js';
@@ -346,7 +346,9 @@ function consumeWhole(buf: Buffer, source: string, ctx: Counters): boolean {
       }
     }
     // zlib's own output buffer (not a concatenation, and too large for the pool): ours to free.
-    if (bytes.buffer.byteLength === chunkSize && chunkSize >= Buffer.poolSize >>> 1) inflated = bytes.buffer;
+    // The thread's reused inflate buffer is kept for the next file.
+    if (!isInflateScratch(bytes) && bytes.buffer.byteLength === chunkSize && chunkSize >= Buffer.poolSize >>> 1)
+      inflated = bytes.buffer;
   } else if (hasBom(buf)) {
     bytes = buf.subarray(3); // as TextDecoder, which the streamed path uses, drops it
   }

@@ -5,7 +5,7 @@ import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyseAlbLogs } from '../../src/logs/analyse.js';
-import { inflateSingleGzipMember } from '../../src/logs/gzip.js';
+import { inflateSingleGzipMember, isInflateScratch } from '../../src/logs/gzip.js';
 import { DOC_HTTPS, DOC_LAMBDA_FAILED, DOC_LAMBDA_OK, THROTTLED_NEW } from '../helpers/alb-lines.js';
 
 const REAL_LINES = [DOC_LAMBDA_OK, DOC_LAMBDA_FAILED, DOC_HTTPS, THROTTLED_NEW];
@@ -58,6 +58,25 @@ describe('inflateSingleGzipMember', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('inflates into one reused buffer, grown when a file needs more, each result whole until the next call', () => {
+    const small = Buffer.from('a'.repeat(100_000));
+    const large = Buffer.from(
+      Array.from({ length: 300_000 }, (_, i) => String.fromCharCode(97 + (i % 26))).join(''),
+    );
+    const first = inflateSingleGzipMember(gzipSync(small), MAX);
+    expect(first?.equals(small)).toBe(true);
+    expect(isInflateScratch(first as Buffer)).toBe(true);
+    const grown = inflateSingleGzipMember(gzipSync(large), MAX) as Buffer;
+    expect(grown.equals(large)).toBe(true);
+    expect(isInflateScratch(grown)).toBe(true);
+    // The next file lands in the same memory (so nothing may keep a result past the next call).
+    const again = inflateSingleGzipMember(gzipSync(small), MAX) as Buffer;
+    expect(again.equals(small)).toBe(true);
+    expect(again.buffer).toBe(grown.buffer);
+    expect(grown.subarray(0, small.length).equals(small)).toBe(true);
+    expect(isInflateScratch(small)).toBe(false);
   });
 
   it('skips every optional header field (extra, name, comment, header CRC)', () => {
