@@ -347,7 +347,11 @@ function consumeWhole(buf: Buffer, source: string, ctx: Counters): boolean {
     }
     // zlib's own output buffer (not a concatenation, and too large for the pool): ours to free.
     // The thread's reused inflate buffer is kept for the next file.
-    if (!isInflateScratch(bytes) && bytes.buffer.byteLength === chunkSize && chunkSize >= Buffer.poolSize >>> 1)
+    if (
+      !isInflateScratch(bytes) &&
+      bytes.buffer.byteLength === chunkSize &&
+      chunkSize >= Buffer.poolSize >>> 1
+    )
       inflated = bytes.buffer;
   } else if (hasBom(buf)) {
     bytes = buf.subarray(3); // as TextDecoder, which the streamed path uses, drops it
