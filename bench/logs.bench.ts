@@ -268,8 +268,9 @@ for (const r of runs) {
 }
 
 // The line engines alone, in this process, on the lines of the first files (decompressed first):
-// the full parser (records, --records) and the projection scanner (aggregation). The built
-// modules are timed, as the CLI runs them.
+// the full parser (records, --records), the JavaScript projection scanner and the WebAssembly
+// scanner (aggregation; the JavaScript one needs the bytes decoded into strings first, timed on its
+// own line). The built modules are timed, as the CLI runs them.
 {
   const dist = (m: string) => pathToFileURL(join(root, 'dist', 'logs', m)).href;
   const { parseAlbLine } = (await import(
@@ -279,10 +280,15 @@ for (const r of runs) {
     dist('scan-line.js')
   )) as typeof import('../src/logs/scan-line.js');
   const { LogAggregator } = (await import(dist('aggregate.js'))) as typeof import('../src/logs/aggregate.js');
+  const { WasmBlockScanner } = (await import(
+    dist('wasm-scanner.js')
+  )) as typeof import('../src/logs/wasm-scanner.js');
   const blocks: string[] = [];
+  const files: Buffer[] = [];
   let lines = 0;
   for (const f of all.slice(0, 10)) {
     const bytes = gunzipSync(readFileSync(f));
+    files.push(bytes);
     for (let s = 0; s < bytes.length; ) {
       const e = bytes.lastIndexOf(10, Math.min(bytes.length, s + 65536) - 1) + 1 || bytes.length;
       const text = bytes.toString('utf8', s, e);
@@ -317,7 +323,34 @@ for (const r of runs) {
       const us = ((performance.now() - t0) * 1000) / lines;
       best.set(name, Math.min(best.get(name) ?? Number.POSITIVE_INFINITY, us));
     }
+    const wasm = WasmBlockScanner.create();
+    if (wasm === null) throw new Error('the WebAssembly scanner is not built (npm run build)');
+    const byteEngines: [string, (agg: InstanceType<typeof LogAggregator>) => void][] = [
+      ["UTF-8 decode (the JavaScript scanner's input)", () => files.forEach(decodeBlocks)],
+      ['WasmBlockScanner (from bytes)', () => scanBytes(wasm, () => {})],
+      ['WasmBlockScanner + aggregate', (agg) => scanBytes(wasm, (f) => agg.add(f))],
+    ];
+    for (const [name, run] of byteEngines) {
+      const t0 = performance.now();
+      run(new LogAggregator());
+      const us = ((performance.now() - t0) * 1000) / lines;
+      best.set(name, Math.min(best.get(name) ?? Number.POSITIVE_INFINITY, us));
+    }
+  }
+  function decodeBlocks(bytes: Buffer): void {
+    for (let s = 0; s < bytes.length; ) {
+      const e = bytes.lastIndexOf(10, Math.min(bytes.length, s + 65536) - 1) + 1 || bytes.length;
+      bytes.toString('utf8', s, e);
+      s = e;
+    }
+  }
+  function scanBytes(
+    wasm: NonNullable<ReturnType<typeof WasmBlockScanner.create>>,
+    fields: (f: import('../src/logs/scan-line.js').AlbLineFields) => void,
+  ): void {
+    const sink = { fields, empty() {}, other() {} };
+    for (const bytes of files) wasm.read(bytes, 0, bytes.length, sink);
   }
   console.log(`\nline engines on ${lines.toLocaleString('en-US')} decompressed lines (best of 5)   µs/line`);
-  for (const [name, us] of best) console.log(`${name.padEnd(40)} ${us.toFixed(2).padStart(8)}`);
+  for (const [name, us] of best) console.log(`${name.padEnd(48)} ${us.toFixed(2).padStart(8)}`);
 }
