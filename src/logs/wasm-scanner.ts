@@ -48,11 +48,8 @@ const I_START = 2;
 const I_END = 3;
 const I_STATUS = 4;
 const I_ARN_ID = 5;
-const I_ARN_FROM = 6;
-const I_ARN_TO = 7;
+// Each intern id is followed by the field's from and to.
 const I_REASON_ID = 8;
-const I_REASON_FROM = 9;
-const I_REASON_TO = 10;
 const I_REQUEST_FROM = 11;
 const I_REQUEST_TO = 12;
 const I_TIME_FROM = 13;
@@ -196,22 +193,8 @@ export class WasmBlockScanner {
         line.timeMs = floats[r >>> 1] as number;
         line.timeAt = from + (ints[r + I_TIME_FROM] as number);
         line.elbStatusCode = status === ABSENT ? null : status;
-        line.targetGroupArn = this.text(
-          this.arns,
-          buf,
-          from,
-          ints[r + I_ARN_ID] as number,
-          ints[r + I_ARN_FROM] as number,
-          ints[r + I_ARN_TO] as number,
-        );
-        line.errorReason = this.text(
-          this.reasons,
-          buf,
-          from,
-          ints[r + I_REASON_ID] as number,
-          ints[r + I_REASON_FROM] as number,
-          ints[r + I_REASON_TO] as number,
-        );
+        line.targetGroupArn = this.interned(this.arns, buf, from, r + I_ARN_ID);
+        line.errorReason = this.interned(this.reasons, buf, from, r + I_REASON_ID);
         const requestFrom = ints[r + I_REQUEST_FROM] as number;
         // As AlbLineScanner: only 5xx answers' request lines are read (the only paths counted).
         line.request =
@@ -225,23 +208,18 @@ export class WasmBlockScanner {
     return from;
   }
 
-  /** The string of an interned field: null when absent, decoded once per id (or every time when not interned). */
-  private text(
-    table: string[],
-    buf: Buffer,
-    base: number,
-    id: number,
-    from: number,
-    to: number,
-  ): string | null {
+  /**
+   * The string of an interned field whose id, from and to are the record's ints at `slot`: null when
+   * absent, decoded once per id (or every time, when the scanner could not intern it).
+   */
+  private interned(table: string[], buf: Buffer, base: number, slot: number): string | null {
+    const ints = this.ints;
+    const id = ints[slot] as number;
     if (id === -1) return null;
-    if (id >= 0) {
-      const known = table[id];
-      if (known !== undefined) return known;
-      const s = buf.toString('utf8', base + from, base + to);
-      table[id] = s;
-      return s;
-    }
-    return buf.toString('utf8', base + from, base + to);
+    const known = id >= 0 ? table[id] : undefined;
+    if (known !== undefined) return known;
+    const s = buf.toString('utf8', base + (ints[slot + 1] as number), base + (ints[slot + 2] as number));
+    if (id >= 0) table[id] = s;
+    return s;
   }
 }

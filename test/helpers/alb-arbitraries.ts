@@ -2,10 +2,21 @@ import fc from 'fast-check';
 import { ALB_FIELDS, MIN_FIELD_COUNT } from '../../src/logs/fields.js';
 import { formatAlbLine } from '../../src/logs/format-line.js';
 import { albRecord } from '../../src/logs/record.js';
+import type { AlbLineFields } from '../../src/logs/scan-line.js';
 import { DOC_HTTPS, DOC_LAMBDA_FAILED, lambdaLine, TG_API, TG_WEB, THROTTLED_NEW } from './alb-lines.js';
 
 // Lines for property tests of the line scanners: real ones, written ones, and ones built to hit
 // every fast path of a scanner and every way out of it.
+
+/** The fields a scanner reads, as plain data (the request line only where aggregation reads it: 5xx). */
+export const projectFields = (r: AlbLineFields): AlbLineFields => ({
+  timeMs: r.timeMs,
+  time: r.time,
+  elbStatusCode: r.elbStatusCode,
+  errorReason: r.errorReason,
+  targetGroupArn: r.targetGroupArn,
+  request: r.elbStatusCode !== null && r.elbStatusCode >= 500 ? r.request : null,
+});
 
 export const REAL_LINES = [
   DOC_LAMBDA_FAILED,

@@ -15,6 +15,7 @@ import { type LineRef, readAlbLogs } from '../../src/logs/sources.js';
 import {
   mutatedReal,
   neighbour,
+  projectFields,
   REAL_LINES,
   realWithReplacements,
   tokenSoup,
@@ -27,21 +28,9 @@ import { lambdaLine, TG_API, TG_WEB } from '../helpers/alb-lines.js';
 
 type Outcome = { ok: AlbLineFields } | { error: [field: string, column: number, message: string] };
 
-function project(r: AlbLineFields): AlbLineFields {
-  return {
-    timeMs: r.timeMs,
-    time: r.time,
-    elbStatusCode: r.elbStatusCode,
-    errorReason: r.errorReason,
-    targetGroupArn: r.targetGroupArn,
-    // The scanner keeps the request line only where aggregation reads it (5xx).
-    request: r.elbStatusCode !== null && r.elbStatusCode >= 500 ? r.request : null,
-  };
-}
-
 function outcome(run: () => AlbLineFields): Outcome {
   try {
-    return { ok: project(run()) };
+    return { ok: projectFields(run()) };
   } catch (e) {
     if (!(e instanceof AlbParseError)) throw e;
     return { error: [e.field, e.column, e.message] };

@@ -16,6 +16,7 @@ import {
 import {
   mutatedReal,
   neighbour,
+  projectFields,
   REAL_LINES,
   realWithReplacements,
   TRICKY_TOKENS,
@@ -30,15 +31,6 @@ import { lambdaLine } from '../helpers/alb-lines.js';
 
 type Seen = { ok: AlbLineFields } | { other: string } | { empty: true };
 
-const project = (r: AlbLineFields): AlbLineFields => ({
-  timeMs: r.timeMs,
-  time: r.time,
-  elbStatusCode: r.elbStatusCode,
-  errorReason: r.errorReason,
-  targetGroupArn: r.targetGroupArn,
-  request: r.elbStatusCode !== null && r.elbStatusCode >= 500 ? r.request : null,
-});
-
 const wasm = WasmBlockScanner.create();
 
 /** What the WebAssembly scanner makes of each whole line of `body`, and where it stopped. */
@@ -46,7 +38,7 @@ function scanAll(body: Buffer, scanner = wasm): { seen: Seen[]; stopped: number 
   if (scanner === null) throw new Error('the WebAssembly scanner is not built');
   const seen: Seen[] = [];
   const stopped = scanner.read(body, 0, body.length, {
-    fields: (f: WasmLineFields) => seen.push({ ok: project(f) }),
+    fields: (f: WasmLineFields) => seen.push({ ok: projectFields(f) }),
     empty: () => seen.push({ empty: true }),
     other: (buf, from, to) => seen.push({ other: buf.toString('utf8', from, to) }),
   });
@@ -56,7 +48,7 @@ function scanAll(body: Buffer, scanner = wasm): { seen: Seen[]; stopped: number 
 /** The JavaScript scanner's reading of one line: its fields, or null when it rejects the line. */
 function viaJs(line: string): AlbLineFields | null {
   try {
-    return project(new AlbLineScanner().scanLine(line));
+    return projectFields(new AlbLineScanner().scanLine(line));
   } catch (e) {
     if (e instanceof AlbParseError) return null;
     throw e;
