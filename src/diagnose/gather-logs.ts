@@ -21,6 +21,8 @@ export async function gatherLogEvidence(
     untilMs: window.endMs,
     aws,
     signal,
+    // Only failed entries are looked up; the others are counted from their scanned fields.
+    recordsFor: (f) => f.elbStatusCode !== null && f.elbStatusCode >= 400,
     onRecord(r) {
       if (r.elbStatusCode === null || r.elbStatusCode < 400) return;
       const root = traceRootOf(r.traceId ?? undefined);

@@ -5,6 +5,7 @@ import { ExitCode, ThrottlescopeError } from '../common/errors.js';
 import { type AggregatorState, LogAggregator, type LogFilter, type LogSummary } from './aggregate.js';
 import type { AlbParseError } from './parse-line.js';
 import type { AlbLogRecord } from './record.js';
+import type { AlbLineFields } from './scan-line.js';
 import {
   emptyReadStats,
   type LogFieldVisitor,
@@ -25,6 +26,11 @@ export interface AnalyseOptions extends ReadOptions {
   maxExamples?: number | undefined;
   /** Also hand each matching record to the caller (diagnose joins them to probe failures). */
   onRecord?: ((record: AlbLogRecord) => void) | undefined;
+  /**
+   * With `onRecord`: only the entries for which this holds (judged on their scanned fields) are
+   * parsed into records and handed over; the rest are only counted, at the scanners' speed.
+   */
+  recordsFor?: ((fields: AlbLineFields) => boolean) | undefined;
   /** Threads reading local files, this one included (default: one per core, up to 8); 1 = this thread only. */
   workers?: number | undefined;
   /** Below this many bytes on disk, threads cost more than they save (default 8 MiB). */
@@ -254,15 +260,15 @@ export async function analyseAlbLogs(
       examples.push({ message: `${ref.source}:${ref.line}: ${error.message}` });
   };
   const onRecord = options.onRecord;
-  // Pure aggregation reads only the fields it counts; records are built only when someone wants them.
+  const recordsFor = options.recordsFor;
+  // Aggregation reads only the fields it counts; records are built only for those who want them.
   const read =
-    records === undefined && onRecord === undefined
+    records === undefined && (onRecord === undefined || recordsFor !== undefined)
       ? await readAlbLogFields(
           sources,
           {
-            fields(f) {
-              aggregator.add(f);
-            },
+            fields: (f) => aggregator.add(f) && recordsFor?.(f),
+            record: (r) => onRecord?.(r),
             malformed,
           } satisfies LogFieldVisitor,
           options,

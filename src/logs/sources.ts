@@ -23,11 +23,15 @@ export interface LogVisitor {
 }
 
 /**
- * For aggregation only: each entry as the few fields aggregation reads (`scanAlbLine`), in one
- * reused object, valid only during the call. Lines are accepted and rejected as `record` would.
+ * For aggregation: each entry as the few fields aggregation reads (`scanAlbLine`), in one reused
+ * object, valid only during the call. Lines are accepted and rejected as `record` would. When
+ * `fields` returns true, that entry is also parsed into a full record and handed to `record`: the
+ * few entries a caller wants whole cost a parse, the rest only a scan.
  */
 export interface LogFieldVisitor {
-  fields(fields: AlbLineFields): void;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a visitor that only counts returns nothing
+  fields(fields: AlbLineFields): boolean | void;
+  record?(record: AlbLogRecord, ref: LineRef): void;
   malformed?(error: AlbParseError, ref: LineRef, text: string): void;
 }
 
@@ -150,7 +154,13 @@ class LineReader implements WasmLineSink {
       stats.outsideWindow++;
       return;
     }
-    (this.fieldVisitor as LogFieldVisitor).fields(fields);
+    const visitor = this.fieldVisitor as LogFieldVisitor;
+    if (visitor.fields(fields) === true) this.wholeRecord(visitor, fields.lineText());
+  }
+
+  /** The record of a line the scanner accepted (so the parser accepts it too), for a visitor that asked for it. */
+  private wholeRecord(visitor: LogFieldVisitor, line: string): void {
+    visitor.record?.(parseAlbLine(line), { source: this.source, line: this.lineNo });
   }
 
   /** WasmLineSink: an empty line. */
@@ -259,7 +269,7 @@ class LineReader implements WasmLineSink {
         stats.outsideWindow++;
         return;
       }
-      fieldVisitor.fields(scanner);
+      if (fieldVisitor.fields(scanner) === true) this.wholeRecord(fieldVisitor, text.slice(from, to));
       return;
     }
     const visitor = this.ctx.visitor as LogVisitor;

@@ -107,8 +107,14 @@ export class WasmLineFields implements AlbLineFields {
   request: string | null = null;
   /** @internal */ buf: Buffer = Buffer.alloc(0);
   /** @internal */ timeAt = 0;
+  /** @internal the line's bytes in `buf`, without its newline. */ lineFrom = 0;
+  /** @internal */ lineTo = 0;
   get time(): string {
     return this.buf.toString('latin1', this.timeAt, this.timeAt + TIME_LENGTH);
+  }
+  /** The whole line, decoded as the JavaScript scanner's text is. */
+  lineText(): string {
+    return this.buf.toString('utf8', this.lineFrom, this.lineTo);
   }
 }
 
@@ -190,6 +196,8 @@ export class WasmBlockScanner {
           sink.other(buf, from + (ints[r + I_START] as number), from + (ints[r + I_END] as number));
           continue;
         }
+        line.lineFrom = from + (ints[r + I_START] as number);
+        line.lineTo = from + (ints[r + I_END] as number);
         line.timeMs = floats[r >>> 1] as number;
         line.timeAt = from + (ints[r + I_TIME_FROM] as number);
         line.elbStatusCode = status === ABSENT ? null : status;

@@ -251,6 +251,37 @@ describe('aggregation from records and from scanned fields', () => {
       expect(threads.malformedExamples).toEqual(records.malformedExamples);
     }
   });
+  it('hands over records only for the entries asked for: the very records the parser gives', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ts-chosen-'));
+    for (let f = 0; f < 4; f++) {
+      const body = mixedLines(f + 11, 900).join(f === 2 ? '\r\n' : '\n');
+      await writeFile(join(dir, `f${f}.log${f % 2 ? '.gz' : ''}`), f % 2 ? gzipSync(body) : body);
+    }
+    const failed = (f: AlbLineFields) => f.elbStatusCode !== null && f.elbStatusCode >= 500;
+    for (const options of [
+      {},
+      { sinceMs: T0 + 100_000, untilMs: T0 + 400_000 },
+      { filter: { reasons: new Set(['LambdaThrottling', 'Weird "reason"']) } },
+    ]) {
+      const all: AlbLogRecord[] = [];
+      const chosen: AlbLogRecord[] = [];
+      const whole = await analyseAlbLogs([dir], { ...options, workers: 1, onRecord: (r) => all.push(r) });
+      const scanned = await analyseAlbLogs([dir], {
+        ...options,
+        workers: 1,
+        onRecord: (r) => chosen.push(r),
+        recordsFor: failed,
+      });
+      expect(chosen.length).toBeGreaterThan(50);
+      // Lines of both scanners are among them: the WebAssembly one's and the escaped ones it hands back.
+      expect(chosen.some((r) => r.errorReason === 'Weird "reason"')).toBe(true);
+      expect(chosen.some((r) => r.errorReason === 'LambdaThrottling')).toBe(true);
+      expect(chosen).toEqual(all.filter(failed));
+      expect(JSON.stringify(scanned.summary)).toBe(JSON.stringify(whole.summary));
+      expect(scanned.read).toEqual(whole.read);
+      expect(scanned.malformedExamples).toEqual(whole.malformedExamples);
+    }
+  });
 });
 
 describe('line splitting and decoding', () => {
