@@ -153,6 +153,9 @@ export class WasmBlockScanner {
     this.bytes = new Uint8Array(e.memory.buffer);
     this.ints = new Int32Array(e.memory.buffer);
     this.floats = new Float64Array(e.memory.buffer);
+    // The kinds table has 256 bytes before the scanner's intern tables.
+    if (KINDS.length > 256)
+      throw new Error(`the WebAssembly scanner reads at most 256 columns, not ${KINDS.length}`);
     this.bytes.set(KINDS, e.kindsStart());
     e.configure(
       KINDS.length,

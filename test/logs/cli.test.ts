@@ -54,6 +54,18 @@ describe('throttlescope logs', () => {
     expect(text).not.toContain('\u001b');
   });
 
+  it('lists each failing path and target group with its reasons, most frequent first', async () => {
+    const lines = [
+      lambdaLine(T0, { reason: 'LambdaUnhandled', path: '/p' }),
+      ...[1, 2, 3].map((i) => lambdaLine(T0 + i, { reason: 'LambdaThrottling', path: '/p' })),
+    ];
+    const c = ctx(lines.join('\n'));
+    expect(await main(['logs', '-'], c.ctx)).toBe(0);
+    const text = c.out.join('');
+    expect(text).toMatch(/\/p\s+4\s+LambdaThrottling 3, LambdaUnhandled 1/);
+    expect(text).toMatch(/LambdaThrottling 3 \(75\.0%\), LambdaUnhandled 1 \(25\.0%\)/);
+  });
+
   it('exits 3 naming the file when nothing can be read, and 2 on a bad flag', async () => {
     const c = ctx();
     expect(await main(['logs', '/nonexistent/file.log'], c.ctx)).toBe(3);

@@ -80,6 +80,7 @@ function render(a: LogAnalysis, top: number): string {
           p.path,
           p.failures,
           Object.entries(p.byErrorReason)
+            .sort((x, y) => y[1] - x[1])
             .map(([r, n]) => `${r} ${n}`)
             .join(', '),
         ]),
