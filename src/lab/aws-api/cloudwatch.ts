@@ -8,7 +8,15 @@
 import { createHash } from 'node:crypto';
 import type { LabBackend, MetricDimension, MetricId, MetricStat } from '../backend.js';
 import { type AwsRequest, type AwsResponse, decodeToken, encodeToken, header, isoDate } from './http.js';
-import { el, elAttrs, toXml, type XmlChild, type XmlNode } from './xml.js';
+import {
+  isQueryForm,
+  memberList,
+  members,
+  queryErrorResponse,
+  queryResponse,
+  readQueryRequest,
+} from './query.js';
+import { el, type XmlNode } from './xml.js';
 
 export const CLOUDWATCH_TARGET_PREFIX = 'GraniteServiceVersion20100801.';
 const CW_NS = 'http://monitoring.amazonaws.com/doc/2010-08-01/';
@@ -377,77 +385,7 @@ function metricKey(m: MetricId): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Query protocol: form decoding into nested objects, XML encoding.
-
-/**
- * Turns `A.member.1.B=x&A.member.2.B=y` into `{A: [{B: 'x'}, {B: 'y'}]}`. `member.N` (and, for
- * maps, `entry.N`) become arrays ordered by N; an empty value for a list name is an empty list.
- */
-export function parseQueryParams(params: URLSearchParams): Record<string, Json> {
-  const root: Record<string, Json> = {};
-  for (const [key, value] of params) {
-    const parts = key.split('.');
-    let node: Record<string, Json> = root;
-    for (let i = 0; i < parts.length; i++) {
-      const part = parts[i]!;
-      if (i === parts.length - 1) {
-        if (typeof node[part] !== 'object' || node[part] === null) node[part] = value;
-      } else {
-        let next = node[part];
-        if (typeof next !== 'object' || next === null) {
-          next = {};
-          node[part] = next;
-        }
-        node = next as Record<string, Json>;
-      }
-    }
-  }
-  return normalize(root) as Record<string, Json>;
-}
-
-function normalize(v: Json): Json {
-  if (typeof v !== 'object' || v === null) return v;
-  const o = v as Record<string, Json>;
-  const keys = Object.keys(o);
-  if (keys.length === 1 && (keys[0] === 'member' || keys[0] === 'entry')) {
-    const members = o[keys[0]!];
-    if (typeof members === 'object' && members !== null) {
-      return Object.entries(members as Record<string, Json>)
-        .filter(([k]) => /^\d+$/.test(k))
-        .sort(([a], [b]) => Number(a) - Number(b))
-        .map(([, m]) => normalize(m));
-    }
-  }
-  const out: Record<string, Json> = {};
-  for (const k of keys) out[k] = normalize(o[k]);
-  return out;
-}
-
-function members(name: string, items: XmlChild[]): XmlNode {
-  return el(
-    name,
-    items.map((i) => el('member', i)),
-  );
-}
-
-function queryResponse(op: string, req: AwsRequest, result: XmlChild[]): AwsResponse {
-  const body = toXml(
-    elAttrs(
-      `${op}Response`,
-      { xmlns: CW_NS },
-      el(`${op}Result`, result),
-      el('ResponseMetadata', el('RequestId', req.requestId)),
-    ),
-  );
-  return { status: 200, headers: { 'Content-Type': 'text/xml', 'x-amzn-RequestId': req.requestId }, body };
-}
-
-function memberList(name: string, groups: XmlChild[][]): XmlNode {
-  return el(
-    name,
-    groups.map((g) => el('member', g)),
-  );
-}
+// Query protocol: XML encoding (decoding and the envelopes are ./query.ts).
 
 function dimsXml(m: MetricId): XmlNode {
   return memberList(
@@ -460,8 +398,8 @@ function dimsXml(m: MetricId): XmlNode {
 // Dispatch.
 
 function errorResponse(req: AwsRequest, protocol: Protocol, err: CloudWatchApiError): AwsResponse {
-  const type = err.status >= 500 ? 'Receiver' : 'Sender';
   if (protocol === 'json') {
+    const type = err.status >= 500 ? 'Receiver' : 'Sender';
     const name = JSON_ERROR_NAMES[err.code] ?? err.code;
     return {
       status: err.status,
@@ -473,19 +411,7 @@ function errorResponse(req: AwsRequest, protocol: Protocol, err: CloudWatchApiEr
       body: JSON.stringify({ __type: `com.amazonaws.cloudwatch#${name}`, message: err.message }),
     };
   }
-  const body = toXml(
-    elAttrs(
-      'ErrorResponse',
-      { xmlns: CW_NS },
-      el('Error', el('Type', type), el('Code', err.code), el('Message', err.message)),
-      el('RequestId', req.requestId),
-    ),
-  );
-  return {
-    status: err.status,
-    headers: { 'Content-Type': 'text/xml', 'x-amzn-RequestId': req.requestId },
-    body,
-  };
+  return queryErrorResponse(CW_NS, req, err);
 }
 
 /** True if the request is CloudWatch by its shape (used when no credential scope says so). */
@@ -493,13 +419,7 @@ export function looksLikeCloudWatch(req: AwsRequest): boolean {
   const target = header(req, 'x-amz-target');
   if (target?.startsWith(CLOUDWATCH_TARGET_PREFIX)) return true;
   if (req.rawPath.startsWith('/service/GraniteServiceVersion20100801/')) return true;
-  const ctype = header(req, 'content-type') ?? '';
-  return (
-    req.method === 'POST' &&
-    req.rawPath === '/' &&
-    ctype.startsWith('application/x-www-form-urlencoded') &&
-    /(^|&)Action=/.test(req.body.toString('latin1'))
-  );
+  return isQueryForm(req);
 }
 
 /** Handles one request already routed to CloudWatch. */
@@ -530,12 +450,7 @@ export function handleCloudWatch(backend: LabBackend, req: AwsRequest): AwsRespo
         throw new CloudWatchApiError('InvalidQueryParameter', 'The request body is not a valid JSON object.');
       }
     } else {
-      const params = new URLSearchParams(req.method === 'POST' ? req.body.toString('utf8') : '');
-      for (const [k, v] of req.query) if (!params.has(k)) params.append(k, v);
-      input = parseQueryParams(params);
-      op = typeof input.Action === 'string' ? input.Action : '';
-      delete input.Action;
-      delete input.Version;
+      ({ action: op, input } = readQueryRequest(req));
     }
     if (op === 'GetMetricData') {
       const out = getMetricData(backend, input);
@@ -552,7 +467,7 @@ export function handleCloudWatch(backend: LabBackend, req: AwsRequest): AwsRespo
           Messages: [],
         });
       }
-      return queryResponse('GetMetricData', req, [
+      return queryResponse(CW_NS, 'GetMetricData', req, [
         memberList(
           'MetricDataResults',
           out.results.map((r) => [
@@ -579,7 +494,7 @@ export function handleCloudWatch(backend: LabBackend, req: AwsRequest): AwsRespo
           ...(out.nextToken ? { NextToken: out.nextToken } : {}),
         });
       }
-      return queryResponse('ListMetrics', req, [
+      return queryResponse(CW_NS, 'ListMetrics', req, [
         memberList(
           'Metrics',
           out.metrics.map((m) => [el('Namespace', m.namespace), el('MetricName', m.metricName), dimsXml(m)]),

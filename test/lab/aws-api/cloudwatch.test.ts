@@ -7,7 +7,7 @@ import {
   paginateListMetrics,
 } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseQueryParams } from '../../../src/lab/aws-api/cloudwatch.js';
+import { parseQueryParams } from '../../../src/lab/aws-api/query.js';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../src/lab/aws-api/server.js';
 import { caught, createMemoryBackend, type MemoryBackend, REGION } from '../../helpers/memory-backend.js';
 
