@@ -103,10 +103,30 @@ export interface LabLambdaControl {
   ): Promise<LabInvokeResult>;
 }
 
+/** One target group of the lab's ALB, as Elastic Load Balancing v2 describes it. */
+export interface LabTargetGroupInfo {
+  name: string;
+  /** arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id> */
+  arn: string;
+  /** The load balancers that route to it (their listener rules or default action name it). */
+  loadBalancerArns: string[];
+  /** ARNs of the Lambda functions registered as its targets (AWS allows one per group). */
+  functionArns: string[];
+}
+
+/** The load balancers' target groups (the lab's only target type is `lambda`). */
+export interface LabLoadBalancing {
+  /** Every target group, in a stable order. */
+  targetGroups(): LabTargetGroupInfo[];
+  /** The ARNs of every load balancer, to tell an unknown LoadBalancerArn from a known one. */
+  loadBalancerArns(): string[];
+}
+
 export interface LabBackend {
   region: string;
   accountId: string;
   s3: LabObjectStore;
   cloudwatch: LabMetricsStore;
   lambda: LabLambdaControl;
+  elbv2: LabLoadBalancing;
 }

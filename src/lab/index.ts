@@ -18,7 +18,7 @@ import { Router } from './alb/rules.js';
 import { type AlbCounters, AlbFront, type AlbTargetGroup } from './alb/server.js';
 import type { LabBackend } from './backend.js';
 import { type BackgroundDriver, type BackgroundStatus, startBackground } from './background.js';
-import { type LoadBalancerIds, loadBalancerIds, targetGroupIds } from './ids.js';
+import { functionArn, type LoadBalancerIds, loadBalancerIds, targetGroupIds } from './ids.js';
 import { AsyncEventQueue } from './lambda/async-queue.js';
 import { LambdaControl } from './lambda/control.js';
 import { LambdaRuntime } from './lambda/runtime.js';
@@ -218,12 +218,24 @@ export async function startLab(scenario: Scenario, opts: StartLabOptions = {}): 
     account.id,
     lambdaTimestamp(Date.now()),
   );
+  const routedGroups = new Set([lbSpec.defaultTargetGroup, ...lbSpec.rules.map((r) => r.targetGroup)]);
   const backend: LabBackend = {
     region: account.region,
     accountId: account.id,
     s3: objects,
     cloudwatch: metrics,
     lambda,
+    elbv2: {
+      targetGroups: () =>
+        [...targetGroups.values()].map((tg) => ({
+          name: tg.name,
+          arn: tg.arn,
+          // As on AWS, a group belongs to a load balancer only once a rule or the default action uses it.
+          loadBalancerArns: routedGroups.has(tg.name) ? [lb.arn] : [],
+          functionArns: [functionArn(account.region, account.id, tg.function)],
+        })),
+      loadBalancerArns: () => [lb.arn],
+    },
   };
 
   const snapshot = (): LabSnapshot => {

@@ -10,8 +10,10 @@ import type {
   LabBackend,
   LabFunctionInfo,
   LabInvokeResult,
+  LabLoadBalancing,
   LabMetricsStore,
   LabObjectStore,
+  LabTargetGroupInfo,
   MetricDimension,
   MetricId,
   MetricStat,
@@ -37,6 +39,26 @@ export interface MemoryBackend extends LabBackend {
     lastModifiedMs?: number,
   ): StoredObject;
   addDatapoint(metric: MetricId, timestampMs: number, value: number): void;
+  /**
+   * A Lambda target group in front of `functionNames` (AWS allows one; more test the mapping's
+   * handling of what the API may return), routed to by `loadBalancer` unless it is null.
+   */
+  addTargetGroup(
+    name: string,
+    functionNames: string[],
+    loadBalancer?: string | null,
+  ): { arn: string; dimension: string };
+}
+
+/** A target group's ARN as AWS writes it (the id is derived from the name, so tests can predict it). */
+export function targetGroupArn(name: string): string {
+  const id = createHash('sha256').update(name).digest('hex').slice(0, 16);
+  return `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${name}/${id}`;
+}
+
+export function loadBalancerArn(name: string): string {
+  const id = createHash('sha256').update(`lb:${name}`).digest('hex').slice(0, 16);
+  return `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/${name}/${id}`;
 }
 
 /** Lambda metric shorthand: `lambdaMetric('Throttles', 'api')`, or account-wide without a function. */
@@ -220,12 +242,20 @@ export function createMemoryBackend(opts: { accountLimit?: number } = {}): Memor
     },
   };
 
+  const targetGroups = new Map<string, LabTargetGroupInfo>();
+  const loadBalancers = new Set<string>();
+  const elbv2: LabLoadBalancing = {
+    targetGroups: () => [...targetGroups.values()].map((tg) => structuredClone(tg)),
+    loadBalancerArns: () => [...loadBalancers],
+  };
+
   return {
     region: REGION,
     accountId: ACCOUNT,
     s3,
     cloudwatch,
     lambda,
+    elbv2,
     pool,
     invocations,
     addFunction(name, reserved) {
@@ -248,6 +278,18 @@ export function createMemoryBackend(opts: { accountLimit?: number } = {}): Memor
         contentType,
         lastModifiedMs,
       );
+    },
+    addTargetGroup(name, functionNames, loadBalancer = 'lab-alb') {
+      const arn = targetGroupArn(name);
+      const lbArn = loadBalancer === null ? undefined : loadBalancerArn(loadBalancer);
+      if (lbArn) loadBalancers.add(lbArn);
+      targetGroups.set(name, {
+        name,
+        arn,
+        loadBalancerArns: lbArn ? [lbArn] : [],
+        functionArns: functionNames.map((f) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${f}`),
+      });
+      return { arn, dimension: arn.slice(arn.indexOf('targetgroup/')) };
     },
     addDatapoint(metric, t, v) {
       const key = metricKey(metric);

@@ -1,6 +1,6 @@
 /**
- * The lab's AWS-compatible endpoint: one loopback port serving the Lambda, S3 and CloudWatch
- * subsets throttlescope needs, on their real wire protocols, so the AWS SDK for JavaScript v3
+ * The lab's AWS-compatible endpoint: one loopback port serving the Lambda, S3, CloudWatch and
+ * Elastic Load Balancing v2 subsets throttlescope needs, on their real wire protocols, so the AWS SDK for JavaScript v3
  * and the aws CLI work against it with `endpoint` / `--endpoint-url`. Any credentials are
  * accepted; SigV4 is not verified, only its credential scope is read to route by service.
  */
@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { LabBackend } from '../backend.js';
 import { handleCloudWatch, looksLikeCloudWatch } from './cloudwatch.js';
+import { handleElbv2, looksLikeElbv2 } from './elbv2.js';
 import {
   type AwsRequest,
   type AwsResponse,
@@ -35,7 +36,7 @@ export interface AwsEndpoint {
   close(): Promise<void>;
 }
 
-export type AwsService = 'lambda' | 's3' | 'cloudwatch';
+export type AwsService = 'lambda' | 's3' | 'cloudwatch' | 'elbv2';
 
 /** Which service a request is for: the SigV4 credential scope if present, else its shape. */
 export function routeService(req: AwsRequest): AwsService {
@@ -44,7 +45,10 @@ export function routeService(req: AwsRequest): AwsService {
     if (scope.service === 'lambda') return 'lambda';
     if (scope.service === 'monitoring' || scope.service === 'cloudwatch') return 'cloudwatch';
     if (scope.service === 's3') return 's3';
+    if (scope.service === 'elasticloadbalancing') return 'elbv2';
   }
+  // Both are Query forms; only ELBv2's names its own API version.
+  if (looksLikeElbv2(req)) return 'elbv2';
   if (looksLikeCloudWatch(req)) return 'cloudwatch';
   if (LAMBDA_PATH.test(req.rawPath) && header(req, 'x-amz-target') === undefined) return 'lambda';
   return 's3';
@@ -57,6 +61,8 @@ export async function dispatch(backend: LabBackend, req: AwsRequest): Promise<Aw
       return handleLambda(backend, req);
     case 'cloudwatch':
       return handleCloudWatch(backend, req);
+    case 'elbv2':
+      return handleElbv2(backend, req);
     default:
       return handleS3(backend, req);
   }

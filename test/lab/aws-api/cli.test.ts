@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../src/lab/aws-api/server.js';
-import { createMemoryBackend, type MemoryBackend, REGION } from '../../helpers/memory-backend.js';
+import {
+  createMemoryBackend,
+  loadBalancerArn,
+  type MemoryBackend,
+  REGION,
+  targetGroupArn,
+} from '../../helpers/memory-backend.js';
 
 const AWS = '/usr/bin/aws';
 const available = existsSync(AWS);
@@ -91,6 +97,8 @@ describe.runIf(available)('aws CLI against the lab endpoint', { timeout: 60_000 
     );
     backend.addObject('alb-logs', 'other/x.txt', 'x');
     for (let m = 0; m < 5; m++) backend.addDatapoint(THROTTLES, T0 + m * 60_000, m + 1);
+    backend.addTargetGroup('api-tg', ['api']);
+    backend.addTargetGroup('web-tg', ['web']);
     endpoint = await startAwsEndpoint(backend, { port: 0 });
   });
 
@@ -213,5 +221,55 @@ describe.runIf(available)('aws CLI against the lab endpoint', { timeout: 60_000 
         Dimensions: [{ Name: 'FunctionName', Value: 'api' }],
       },
     ]);
+  });
+
+  it('elbv2 describe-target-groups: unfiltered, --names, --target-group-arns (AWS Query protocol)', async () => {
+    type Groups = {
+      TargetGroups: {
+        TargetGroupName: string;
+        TargetGroupArn: string;
+        TargetType: string;
+        LoadBalancerArns: string[];
+      }[];
+    };
+    const all = JSON.parse(ok(await aws('elbv2', 'describe-target-groups'))) as Groups;
+    expect(all.TargetGroups.map((tg) => [tg.TargetGroupName, tg.TargetType])).toEqual([
+      ['api-tg', 'lambda'],
+      ['web-tg', 'lambda'],
+    ]);
+    expect(all.TargetGroups[0]!.TargetGroupArn).toBe(targetGroupArn('api-tg'));
+    expect(all.TargetGroups[0]!.LoadBalancerArns).toEqual([loadBalancerArn('lab-alb')]);
+    const byName = JSON.parse(
+      ok(await aws('elbv2', 'describe-target-groups', '--names', 'web-tg')),
+    ) as Groups;
+    expect(byName.TargetGroups.map((tg) => tg.TargetGroupArn)).toEqual([targetGroupArn('web-tg')]);
+    const byArn = JSON.parse(
+      ok(
+        await aws(
+          'elbv2',
+          'describe-target-groups',
+          '--target-group-arns',
+          targetGroupArn('web-tg'),
+          targetGroupArn('api-tg'),
+        ),
+      ),
+    ) as Groups;
+    expect(byArn.TargetGroups.map((tg) => tg.TargetGroupName)).toEqual(['web-tg', 'api-tg']);
+  });
+
+  it('elbv2 describe-target-health names the function behind a group', async () => {
+    const out = JSON.parse(
+      ok(await aws('elbv2', 'describe-target-health', '--target-group-arn', targetGroupArn('api-tg'))),
+    ) as { TargetHealthDescriptions: { Target: { Id: string }; TargetHealth: { State: string } }[] };
+    expect(out.TargetHealthDescriptions.map((d) => [d.Target.Id, d.TargetHealth.State])).toEqual([
+      [`arn:aws:lambda:${REGION}:123456789012:function:api`, 'unavailable'],
+    ]);
+  });
+
+  it('elbv2 describe-target-groups --names gone: TargetGroupNotFound, exit 254', async () => {
+    const run = await aws('elbv2', 'describe-target-groups', '--names', 'gone');
+    expect(run.code).toBe(254);
+    expect(run.stderr).toContain('TargetGroupNotFound');
+    expect(run.stderr).toContain('One or more target groups not found');
   });
 });
