@@ -149,6 +149,8 @@ const PERMISSION_HINTS: Record<string, string> = {
   GetFunctionConcurrency: 'lambda:GetFunctionConcurrency',
   PutFunctionConcurrency: 'lambda:PutFunctionConcurrency',
   DeleteFunctionConcurrency: 'lambda:DeleteFunctionConcurrency',
+  DescribeTargetGroups: 'elasticloadbalancing:DescribeTargetGroups',
+  DescribeTargetHealth: 'elasticloadbalancing:DescribeTargetHealth',
 };
 
 /** The IAM permission an operation needs (`cloudwatch:GetMetricData`), if known. */

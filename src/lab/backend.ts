@@ -114,7 +114,10 @@ export interface LabTargetGroupInfo {
   functionArns: string[];
 }
 
-/** The load balancers' target groups (the lab's only target type is `lambda`). */
+/**
+ * The load balancers' target groups (the lab's only target type is `lambda`). Either method may
+ * throw an error carrying `awsCode` (say `AccessDenied`) for the endpoint to refuse as AWS would.
+ */
 export interface LabLoadBalancing {
   /** Every target group, in a stable order. */
   targetGroups(): LabTargetGroupInfo[];

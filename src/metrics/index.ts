@@ -1,5 +1,6 @@
 /**
- * CloudWatch metrics for Lambda and the ALB in front of it, and the noisy-neighbour ranking.
+ * CloudWatch metrics for Lambda and the ALB in front of it, the noisy-neighbour ranking, and the
+ * Lambda functions behind the ALB's target groups (Elastic Load Balancing v2).
  * `MetricsReport` is the `metrics --json` document (docs/metrics.md): diagnose, fix and plan read it.
  */
 export {
@@ -33,3 +34,10 @@ export {
   seriesSum,
   type TimeSeries,
 } from './series.js';
+export {
+  functionNameOf,
+  mapTargetGroupsToFunctions,
+  mapTargetGroupsWithConnection,
+  parseTargetGroupRef,
+  type TargetGroupFunctions,
+} from './target-groups.js';

@@ -48,6 +48,8 @@ export interface MemoryBackend extends LabBackend {
     functionNames: string[],
     loadBalancer?: string | null,
   ): { arn: string; dimension: string };
+  /** From now on every ELBv2 call is refused with 403 AccessDenied, as for a caller without the permission. */
+  denyElbv2(): void;
 }
 
 /** A target group's ARN as AWS writes it (the id is derived from the name, so tests can predict it). */
@@ -244,9 +246,26 @@ export function createMemoryBackend(opts: { accountLimit?: number } = {}): Memor
 
   const targetGroups = new Map<string, LabTargetGroupInfo>();
   const loadBalancers = new Set<string>();
+  let elbv2Denied = false;
+  const refuseIfDenied = () => {
+    if (elbv2Denied) {
+      throw Object.assign(
+        new Error(
+          `User: arn:aws:iam::${ACCOUNT}:user/ci is not authorized to perform: elasticloadbalancing:DescribeTargetGroups`,
+        ),
+        { awsCode: 'AccessDenied' },
+      );
+    }
+  };
   const elbv2: LabLoadBalancing = {
-    targetGroups: () => [...targetGroups.values()].map((tg) => structuredClone(tg)),
-    loadBalancerArns: () => [...loadBalancers],
+    targetGroups: () => {
+      refuseIfDenied();
+      return [...targetGroups.values()].map((tg) => structuredClone(tg));
+    },
+    loadBalancerArns: () => {
+      refuseIfDenied();
+      return [...loadBalancers];
+    },
   };
 
   return {
@@ -290,6 +309,9 @@ export function createMemoryBackend(opts: { accountLimit?: number } = {}): Memor
         functionArns: functionNames.map((f) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${f}`),
       });
       return { arn, dimension: arn.slice(arn.indexOf('targetgroup/')) };
+    },
+    denyElbv2() {
+      elbv2Denied = true;
     },
     addDatapoint(metric, t, v) {
       const key = metricKey(metric);

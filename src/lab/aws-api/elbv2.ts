@@ -236,10 +236,16 @@ export function handleElbv2(backend: LabBackend, req: AwsRequest): AwsResponse {
         : `The action ${action} is not valid for this web service: the lab's Elastic Load Balancing serves DescribeTargetGroups and DescribeTargetHealth.`,
     );
   } catch (err) {
-    const apiError =
-      err instanceof Elbv2ApiError
-        ? err
-        : new Elbv2ApiError('InternalFailure', err instanceof Error ? err.message : String(err), 500);
-    return queryErrorResponse(ELBV2_NS, req, apiError);
+    return queryErrorResponse(ELBV2_NS, req, backendError(err));
   }
+}
+
+/** Maps an error the backend threw to ELBv2's shape: one carrying `awsCode` is a refusal AWS would make. */
+function backendError(err: unknown): Elbv2ApiError {
+  if (err instanceof Elbv2ApiError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const awsCode = (err as { awsCode?: unknown } | null)?.awsCode;
+  if (typeof awsCode === 'string')
+    return new Elbv2ApiError(awsCode, message, awsCode === 'AccessDenied' ? 403 : 400);
+  return new Elbv2ApiError('InternalFailure', message, 500);
 }
