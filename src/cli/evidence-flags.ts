@@ -12,6 +12,7 @@ export const EVIDENCE_OPTIONS = {
   until: { type: 'string' },
   period: { type: 'string' },
   'no-cloudwatch': { type: 'boolean', default: false },
+  'no-target-groups': { type: 'boolean', default: false },
   region: { type: 'string' },
   profile: { type: 'string' },
   'endpoint-url': { type: 'string' },
@@ -24,6 +25,7 @@ export interface EvidenceValues {
   until?: string | undefined;
   period?: string | undefined;
   'no-cloudwatch'?: boolean | undefined;
+  'no-target-groups'?: boolean | undefined;
   region?: string | undefined;
   profile?: string | undefined;
   'endpoint-url'?: string | undefined;
@@ -45,6 +47,7 @@ export function diagnoseOptionsFrom(
     logs: values.logs,
     probeDir: values.probe,
     cloudwatch: values['no-cloudwatch'] ? false : undefined,
+    targetGroups: values['no-target-groups'] ? false : undefined,
     sinceMs,
     untilMs,
     periodSec: numberFlag(command, 'period', values.period, { min: 1, integer: true }),

@@ -84,6 +84,12 @@ export interface Evidence {
   logs?: LogEvidence | undefined;
   metrics?: MetricsEvidence | undefined;
   probe?: ProbeEvidence | undefined;
+  /**
+   * The Lambda functions behind the target groups the logs name (ELBv2), by
+   * `targetgroup/<name>/<id>`: the ALB logs say which group was throttled, not which function.
+   * Groups that could not be mapped are absent (the reason is among the gaps).
+   */
+  targetGroupFunctions?: ReadonlyMap<string, readonly string[]> | undefined;
   /** What could not be gathered, as statements for the user (no credentials, empty window, ...). */
   gaps: string[];
 }

@@ -82,6 +82,47 @@ function loggedThrottlesByMinute(e: Evidence): Map<number, number> {
   return byMinute;
 }
 
+interface ThrottledTargetGroup {
+  /** `targetgroup/<name>/<id>`. */
+  targetGroup: string;
+  throttles: number;
+  /** The functions behind it (ELBv2); undefined when not known. */
+  functions: readonly string[] | undefined;
+}
+
+/** Target groups with 502 LambdaThrottling in the logs, most throttled first. */
+function throttledTargetGroups(e: Evidence): ThrottledTargetGroup[] {
+  return Object.entries(e.logs?.summary.byTargetGroup ?? {})
+    .map(([targetGroup, counts]) => ({
+      targetGroup,
+      throttles: counts.byErrorReason.LambdaThrottling ?? 0,
+      functions: e.targetGroupFunctions?.get(targetGroup),
+    }))
+    .filter((g) => g.throttles > 0)
+    .sort((a, b) => b.throttles - a.throttles);
+}
+
+/** `targetgroup/api-tg/0123…` → `api-tg` (names are unique in an account's region). */
+const targetGroupName = (dimension: string) => dimension.split('/')[1] ?? dimension;
+
+/** Which function each throttled target group stands for, so the log evidence names functions. */
+function targetGroupEvidence(groups: readonly ThrottledTargetGroup[]): EvidenceLine[] {
+  if (groups.length === 0) return [];
+  const parts = groups.map(
+    (g) =>
+      `${targetGroupName(g.targetGroup)} -> ${g.functions && g.functions.length > 0 ? `function ${g.functions.join(', ')}` : 'function unknown'} (${fmt(g.throttles)})`,
+  );
+  return [{ text: `ALB logs: LambdaThrottling by target group: ${parts.join(', ')}` }];
+}
+
+/** The functions behind the throttled target groups, most throttled first. */
+function functionsBehind(groups: readonly ThrottledTargetGroup[]): string[] {
+  const throttles = new Map<string, number>();
+  for (const g of groups)
+    for (const f of g.functions ?? []) throttles.set(f, (throttles.get(f) ?? 0) + g.throttles);
+  return [...throttles.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name);
+}
+
 /** Log minutes summed into the metrics' periods (which may be longer than a minute). */
 function inPeriods(byMinute: Map<number, number>, periodSec: number): TimeSeries {
   const byPeriod = new Map<number, number>();
@@ -129,16 +170,25 @@ function accountConcurrencyRule(e: Evidence, findings: Finding[]): void {
   // The rule is about throttling: ALB 502s alone (which the ranking also counts) are more often
   // the functions' own errors, which the error rules judge.
   if (logThrottles === 0 && metricThrottles === 0) return;
+  const groups = throttledTargetGroups(e);
   if (!metrics) {
+    // Without metrics the pool's holder is unknown, but the throttled functions are not: they
+    // stand behind the throttled target groups.
+    const victims = functionsBehind(groups);
     findings.push({
       code: 'account-concurrency-exhausted',
-      title: 'Lambda throttling behind the load balancer (cause not confirmed: no CloudWatch metrics)',
+      title:
+        victims.length > 0
+          ? `Lambda throttling of ${victims.join(', ')} behind the load balancer (cause not confirmed: no CloudWatch metrics)`
+          : 'Lambda throttling behind the load balancer (cause not confirmed: no CloudWatch metrics)',
       confidence: 0.4,
       impact: logThrottles,
+      victims,
       evidence: [
         {
           text: `ALB logs: ${fmt(logThrottles)} requests answered 502 LambdaThrottling in ${logMinutes.size} minute(s)`,
         },
+        ...targetGroupEvidence(groups),
         {
           text: 'without Lambda ConcurrentExecutions the function that holds the pool cannot be named: add CloudWatch access',
         },
@@ -153,7 +203,7 @@ function accountConcurrencyRule(e: Evidence, findings: Finding[]): void {
   const culprit = ranking.functions.find((f) => f.name === ranking.culprit);
   if (!culprit) {
     if (ranking.poolExhausted)
-      sharedExhaustionFinding(ranking, metrics, logThrottles, metricThrottles, findings);
+      sharedExhaustionFinding(ranking, metrics, logThrottles, metricThrottles, groups, findings);
     return;
   }
   const times = ranking.throttledPeriodsMs;
@@ -166,6 +216,7 @@ function accountConcurrencyRule(e: Evidence, findings: Finding[]): void {
       text: `ALB logs: ${fmt(logThrottles)} requests answered 502 LambdaThrottling in ${logMinutes.size} minute(s), ${isoUtc(Math.min(...logMinutes.keys()))} .. ${isoUtc(Math.max(...logMinutes.keys()))}`,
       timeMs: Math.min(...logMinutes.keys()),
     });
+    evidence.push(...targetGroupEvidence(groups));
   }
   evidence.push(poolEvidence(ranking, metrics));
   evidence.push({
@@ -201,6 +252,7 @@ function sharedExhaustionFinding(
   metrics: MetricsEvidence,
   logThrottles: number,
   metricThrottles: number,
+  groups: readonly ThrottledTargetGroup[],
   findings: Finding[],
 ): void {
   const fullFraction = ranking.poolFullPeriods / Math.max(1, ranking.throttledPeriodsMs.length);
@@ -221,6 +273,7 @@ function sharedExhaustionFinding(
   const evidence: EvidenceLine[] = [];
   if (logThrottles > 0) {
     evidence.push({ text: `ALB logs: ${fmt(logThrottles)} requests answered 502 LambdaThrottling` });
+    evidence.push(...targetGroupEvidence(groups));
   }
   evidence.push(poolEvidence(ranking, metrics));
   evidence.push({

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { AwsConnection } from '../common/aws.js';
 import { isThrottlescopeError } from '../common/errors.js';
 import { collectMetrics, type MetricsReport } from '../metrics/collect.js';
+import { mapTargetGroupsWithConnection } from '../metrics/target-groups.js';
 import type { Evidence, MetricsEvidence, ProbeEvidence } from './evidence.js';
 import { gatherLogEvidence } from './gather-logs.js';
 import { gatherProbeEvidence } from './gather-probe.js';
@@ -16,6 +17,12 @@ export interface DiagnoseOptions extends AwsConnection {
   probeDir?: string | undefined;
   /** true/false forces CloudWatch on/off; undefined = on when credentials or an endpoint are present. */
   cloudwatch?: boolean | undefined;
+  /**
+   * Whether to ask ELBv2 which functions stand behind the throttled target groups in the logs:
+   * true/false forces it; undefined = on when credentials or an endpoint are present, as for
+   * CloudWatch (and independent of it: without metrics the mapping is what names the victims).
+   */
+  targetGroups?: boolean | undefined;
   sinceMs?: number | undefined;
   untilMs?: number | undefined;
   periodSec?: number | undefined;
@@ -104,8 +111,32 @@ export async function runDiagnosis(options: DiagnoseOptions): Promise<DiagnoseRe
     gaps.push('no ALB access logs given (--logs): the error_reason of each 502 is unknown');
   }
 
+  const awsReachable = Boolean(options.endpointUrl) || credentialsLikely(env);
+  let targetGroupFunctions: Evidence['targetGroupFunctions'];
+  const throttledGroups = Object.entries(logs?.summary.byTargetGroup ?? {})
+    .filter(([, counts]) => (counts.byErrorReason.LambdaThrottling ?? 0) > 0)
+    .map(([dimension]) => dimension);
+  if (throttledGroups.length > 0) {
+    if (options.targetGroups ?? awsReachable) {
+      try {
+        const mapping = await mapTargetGroupsWithConnection({ ...options, env }, throttledGroups, {
+          signal: options.signal,
+        });
+        targetGroupFunctions = mapping.functionsByTargetGroup;
+        gaps.push(...mapping.gaps);
+      } catch (error) {
+        // Only an interruption gets here; it is reported like any other part that could not finish.
+        gaps.push(`target groups: ${describe(error)}`);
+      }
+    } else if (options.targetGroups === undefined) {
+      gaps.push(
+        'the functions behind the throttled target groups were not looked up (ELBv2): no AWS credentials found',
+      );
+    }
+  }
+
   let metrics: MetricsReport | undefined;
-  const wantCloudWatch = options.cloudwatch ?? (Boolean(options.endpointUrl) || credentialsLikely(env));
+  const wantCloudWatch = options.cloudwatch ?? awsReachable;
   if (wantCloudWatch) {
     try {
       metrics = await collectMetrics({
@@ -124,6 +155,13 @@ export async function runDiagnosis(options: DiagnoseOptions): Promise<DiagnoseRe
     );
   }
   const metricsEvidence: MetricsEvidence | undefined = metrics;
-  const evidence: Evidence = { window: { startMs, endMs }, logs, metrics: metricsEvidence, probe, gaps };
+  const evidence: Evidence = {
+    window: { startMs, endMs },
+    logs,
+    metrics: metricsEvidence,
+    probe,
+    targetGroupFunctions,
+    gaps,
+  };
   return { evidence, diagnosis: diagnose(evidence), metrics };
 }

@@ -20,6 +20,7 @@ Options:
   --since T --until T  the window (default: the probe run +-2 min, else the last hour)
   --period S           CloudWatch period in seconds (default 60)
   --no-cloudwatch      do not read CloudWatch (default: read it when credentials or --endpoint-url exist)
+  --no-target-groups   do not ask ELBv2 which functions stand behind throttled target groups (same default)
   --region R --profile P --endpoint-url URL
   --json               print { rootCause, culprit, victims, confidence, headline, findings, evidenceChain, gaps }
   --html FILE          write a self-contained HTML report with charts

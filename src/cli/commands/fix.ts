@@ -22,7 +22,7 @@ Options:
   --rollback FILE        restore the values recorded in FILE
   --target-blocking P    acceptable throttle probability for victims (default 0.001)
   --unreserved-minimum N override the concurrency AWS keeps unreserved (default 100, scaled for small limits)
-  --since T --until T --period S --no-cloudwatch --region R --profile P --endpoint-url URL
+  --since T --until T --period S --no-cloudwatch --no-target-groups --region R --profile P --endpoint-url URL
   --json                 print the plan (and what was applied) as JSON
 
 Exit: 0 planned/applied/rolled back, 2 usage, 3 no metrics to size from, 4 AWS refused (TS_FIX_REFUSED), 6 nothing to fix.
