@@ -7,9 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { runDiagnosis } from '../../src/diagnose/run.js';
 import { type AwsEndpoint, startAwsEndpoint } from '../../src/lab/aws-api/server.js';
 import { lambdaLine } from '../helpers/alb-lines.js';
+import { fakeCli } from '../helpers/cli.js';
 import {
   createMemoryBackend,
   type MemoryBackend,
@@ -129,6 +131,61 @@ describe('diagnose without CloudWatch, with ELBv2 (lab endpoint)', () => {
     } finally {
       await deniedEndpoint.close();
     }
+  });
+
+  it('the CLI: `diagnose --json --no-cloudwatch --endpoint-url` lists the victims under the stable keys', async () => {
+    const { out, ctx } = fakeCli({ env: NO_CREDENTIALS_ENV });
+    const code = await main(
+      [
+        'diagnose',
+        '--json',
+        '--no-cloudwatch',
+        '--logs',
+        logFile,
+        '--endpoint-url',
+        endpoint.url,
+        '--region',
+        REGION,
+        '--since',
+        new Date(T0 - 60_000).toISOString(),
+        '--until',
+        new Date(T0 + 10 * 60_000).toISOString(),
+      ],
+      ctx,
+    );
+    expect(code).toBe(0);
+    const json = JSON.parse(out.join('')) as Record<string, unknown>;
+    expect(Object.keys(json)).toEqual([
+      'rootCause',
+      'culprit',
+      'victims',
+      'confidence',
+      'headline',
+      'window',
+      'findings',
+      'evidenceChain',
+      'gaps',
+    ]);
+    expect(json.victims).toEqual(['web', 'api']);
+    const withFlag = fakeCli({ env: NO_CREDENTIALS_ENV });
+    await main(
+      [
+        'diagnose',
+        '--json',
+        '--no-cloudwatch',
+        '--no-target-groups',
+        '--logs',
+        logFile,
+        '--endpoint-url',
+        endpoint.url,
+        '--since',
+        new Date(T0 - 60_000).toISOString(),
+        '--until',
+        new Date(T0 + 10 * 60_000).toISOString(),
+      ],
+      withFlag.ctx,
+    );
+    expect((JSON.parse(withFlag.out.join('')) as { victims: string[] }).victims).toEqual([]);
   });
 
   it('--no-target-groups: ELBv2 is not asked, and that is no gap', async () => {

@@ -30,6 +30,8 @@ async function diagnoseScenario(
     rate: number;
     seconds: number;
     warmupMs?: number;
+    /** Read CloudWatch (default true); false diagnoses from the logs, the probe and ELBv2 alone. */
+    cloudwatch?: boolean;
     /** Runs on the diagnosed lab before it closes (to apply a fix and probe again). */
     afterDiagnosis?: (ctx: {
       lab: Lab;
@@ -67,7 +69,7 @@ async function diagnoseScenario(
       probeDir: dir,
       endpointUrl: endpoint.url,
       region: scenario.account.region,
-      cloudwatch: true,
+      cloudwatch: opts.cloudwatch ?? true,
       sinceMs: start - 60_000,
       untilMs: end + 60_000,
       probeTimeMap: (wall) => labRef + (wall - wallRef) * scale,
@@ -109,6 +111,26 @@ describe('diagnose on lab scenarios (one per root cause)', { timeout: 90_000 }, 
     expect(m?.[1]).toBe(m?.[2]);
     expect(Number(m?.[2])).toBeGreaterThan(0);
     expect(evidence.probe?.urls.every((u) => u.failed > 0)).toBe(true);
+    // The throttled target groups are named with the functions behind them, asked of ELBv2.
+    expect(text).toMatch(
+      /ALB logs: LambdaThrottling by target group: (?=[^\n]*api-tg -> function api \(\d+\))(?=[^\n]*web-tg -> function web \(\d+\))/,
+    );
+  });
+
+  it('account-concurrency-exhausted without CloudWatch: the victims are the functions behind the throttled target groups', async () => {
+    const scenario = builtinScenario('noisy-neighbour') as Scenario;
+    const { diagnosis, evidence } = await diagnoseScenario(scenario, {
+      paths: ['/api/cart', '/'],
+      rate: 5,
+      seconds: 4,
+      warmupMs: 2500,
+      cloudwatch: false,
+    });
+    expect(evidence.metrics).toBeUndefined();
+    expect(diagnosis.rootCause).toBe('account-concurrency-exhausted');
+    expect(diagnosis.culprit).toBeNull();
+    expect([...diagnosis.victims].sort()).toEqual(['api', 'web']);
+    expect(diagnosis.gaps.filter((g) => /target group/.test(g))).toEqual([]);
   });
 
   it('account-concurrency-exhausted without a culprit: the built-in shared-pool, fixed by guarantees', async () => {
