@@ -15,7 +15,7 @@ const usage = `Usage: throttlescope lab <scenario.yaml | built-in name> [options
 
 Run a local ALB + Lambda platform that behaves like AWS: one shared account concurrency pool,
 listener rules to Lambda target groups, background invokers, ALB access logs (S3 layout) and
-CloudWatch metrics, and an AWS-compatible endpoint (Lambda, S3, CloudWatch) for the AWS SDK
+CloudWatch metrics, and an AWS-compatible endpoint (Lambda, S3, CloudWatch, ELBv2) for the AWS SDK
 and the aws CLI. Built-in scenarios: ${Object.keys(BUILTIN_SCENARIOS).join(', ')}. Format: docs/lab.md.
 
 Options:
@@ -79,7 +79,7 @@ function banner(lab: Lab, aws: AwsEndpointLike | string, dataDir: string | undef
   if (typeof aws === 'string') {
     out.push(`  AWS endpoint  not started: ${aws}`);
   } else {
-    out.push(`  AWS endpoint  ${aws.url}   (Lambda, S3, CloudWatch; any credentials)`);
+    out.push(`  AWS endpoint  ${aws.url}   (Lambda, S3, CloudWatch, ELBv2; any credentials)`);
     out.push('');
     out.push(
       `    export AWS_ENDPOINT_URL=${aws.url} AWS_REGION=${s.account.region} AWS_DEFAULT_REGION=${s.account.region} AWS_ACCESS_KEY_ID=lab AWS_SECRET_ACCESS_KEY=lab`,
