@@ -64,6 +64,40 @@ function describe(error: unknown): string {
 }
 
 /**
+ * The functions behind the target groups the logs show throttled (ELBv2), when AWS is to be
+ * asked: `options.targetGroups`, else the same rule as CloudWatch (credentials or an endpoint).
+ */
+async function targetGroupFunctionsFor(
+  logs: Evidence['logs'],
+  options: DiagnoseOptions,
+  env: NodeJS.ProcessEnv,
+  awsReachable: boolean,
+): Promise<{ functionsByTargetGroup?: ReadonlyMap<string, readonly string[]> | undefined; gaps: string[] }> {
+  const throttledGroups = Object.entries(logs?.summary.byTargetGroup ?? {})
+    .filter(([, counts]) => (counts.byErrorReason.LambdaThrottling ?? 0) > 0)
+    .map(([dimension]) => dimension);
+  if (throttledGroups.length === 0) return { gaps: [] };
+  if (!(options.targetGroups ?? awsReachable)) {
+    return {
+      gaps:
+        options.targetGroups === undefined
+          ? [
+              'the functions behind the throttled target groups were not looked up (ELBv2): no AWS credentials found',
+            ]
+          : [],
+    };
+  }
+  try {
+    return await mapTargetGroupsWithConnection({ ...options, env }, throttledGroups, {
+      signal: options.signal,
+    });
+  } catch (error) {
+    // Only an interruption gets here; it is reported like any other part that could not finish.
+    return { gaps: [`target groups: ${describe(error)}`] };
+  }
+}
+
+/**
  * Gathers whatever evidence is available (each part optional; what is missing becomes a stated
  * gap, never a crash) and runs the rules.
  */
@@ -112,28 +146,8 @@ export async function runDiagnosis(options: DiagnoseOptions): Promise<DiagnoseRe
   }
 
   const awsReachable = Boolean(options.endpointUrl) || credentialsLikely(env);
-  let targetGroupFunctions: Evidence['targetGroupFunctions'];
-  const throttledGroups = Object.entries(logs?.summary.byTargetGroup ?? {})
-    .filter(([, counts]) => (counts.byErrorReason.LambdaThrottling ?? 0) > 0)
-    .map(([dimension]) => dimension);
-  if (throttledGroups.length > 0) {
-    if (options.targetGroups ?? awsReachable) {
-      try {
-        const mapping = await mapTargetGroupsWithConnection({ ...options, env }, throttledGroups, {
-          signal: options.signal,
-        });
-        targetGroupFunctions = mapping.functionsByTargetGroup;
-        gaps.push(...mapping.gaps);
-      } catch (error) {
-        // Only an interruption gets here; it is reported like any other part that could not finish.
-        gaps.push(`target groups: ${describe(error)}`);
-      }
-    } else if (options.targetGroups === undefined) {
-      gaps.push(
-        'the functions behind the throttled target groups were not looked up (ELBv2): no AWS credentials found',
-      );
-    }
-  }
+  // Independent of CloudWatch: asked meanwhile, its gaps listed after CloudWatch's.
+  const targetGroupLookup = targetGroupFunctionsFor(logs, options, env, awsReachable);
 
   let metrics: MetricsReport | undefined;
   const wantCloudWatch = options.cloudwatch ?? awsReachable;
@@ -154,6 +168,8 @@ export async function runDiagnosis(options: DiagnoseOptions): Promise<DiagnoseRe
       'CloudWatch not read: no AWS credentials found (set AWS_PROFILE, or pass --endpoint-url for the lab)',
     );
   }
+  const { functionsByTargetGroup: targetGroupFunctions, gaps: targetGroupGaps } = await targetGroupLookup;
+  gaps.push(...targetGroupGaps);
   const metricsEvidence: MetricsEvidence | undefined = metrics;
   const evidence: Evidence = {
     window: { startMs, endMs },

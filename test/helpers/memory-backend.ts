@@ -19,6 +19,7 @@ import type {
   MetricStat,
   StoredObject,
 } from '../../src/lab/backend.js';
+import { functionArn, loadBalancerIds, targetGroupIds } from '../../src/lab/ids.js';
 
 export const REGION = 'eu-west-1';
 export const ACCOUNT = '123456789012';
@@ -52,15 +53,13 @@ export interface MemoryBackend extends LabBackend {
   denyElbv2(): void;
 }
 
-/** A target group's ARN as AWS writes it (the id is derived from the name, so tests can predict it). */
+/** A target group's ARN as the lab writes it (its id derived from the name: tests can predict it). */
 export function targetGroupArn(name: string): string {
-  const id = createHash('sha256').update(name).digest('hex').slice(0, 16);
-  return `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${name}/${id}`;
+  return targetGroupIds(REGION, ACCOUNT, name).arn;
 }
 
 export function loadBalancerArn(name: string): string {
-  const id = createHash('sha256').update(`lb:${name}`).digest('hex').slice(0, 16);
-  return `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/${name}/${id}`;
+  return loadBalancerIds(REGION, ACCOUNT, name).arn;
 }
 
 /** Lambda metric shorthand: `lambdaMetric('Throttles', 'api')`, or account-wide without a function. */
@@ -299,16 +298,16 @@ export function createMemoryBackend(opts: { accountLimit?: number } = {}): Memor
       );
     },
     addTargetGroup(name, functionNames, loadBalancer = 'lab-alb') {
-      const arn = targetGroupArn(name);
+      const ids = targetGroupIds(REGION, ACCOUNT, name);
       const lbArn = loadBalancer === null ? undefined : loadBalancerArn(loadBalancer);
       if (lbArn) loadBalancers.add(lbArn);
       targetGroups.set(name, {
         name,
-        arn,
+        arn: ids.arn,
         loadBalancerArns: lbArn ? [lbArn] : [],
-        functionArns: functionNames.map((f) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${f}`),
+        functionArns: functionNames.map((f) => functionArn(REGION, ACCOUNT, f)),
       });
-      return { arn, dimension: arn.slice(arn.indexOf('targetgroup/')) };
+      return { arn: ids.arn, dimension: ids.dimension };
     },
     denyElbv2() {
       elbv2Denied = true;
