@@ -15,17 +15,12 @@ import { fakeCli } from '../helpers/cli.js';
 import {
   createMemoryBackend,
   type MemoryBackend,
+  NO_AWS_CONFIG_ENV,
   REGION,
   targetGroupArn,
 } from '../helpers/memory-backend.js';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
-const NO_CREDENTIALS_ENV = {
-  HOME: '/nonexistent',
-  AWS_CONFIG_FILE: '/nonexistent',
-  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-};
-
 let dir: string;
 let logFile: string;
 
@@ -57,7 +52,7 @@ function diagnoseLogs(opts: { endpointUrl?: string; targetGroups?: boolean }) {
     logs: [logFile],
     cloudwatch: false,
     region: REGION,
-    env: NO_CREDENTIALS_ENV,
+    env: NO_AWS_CONFIG_ENV,
     sinceMs: T0 - 60_000,
     untilMs: T0 + 10 * 60_000,
     ...opts,
@@ -134,7 +129,7 @@ describe('diagnose without CloudWatch, with ELBv2 (lab endpoint)', () => {
   });
 
   it('the CLI: `diagnose --json --no-cloudwatch --endpoint-url` lists the victims under the stable keys', async () => {
-    const { out, ctx } = fakeCli({ env: NO_CREDENTIALS_ENV });
+    const { out, ctx } = fakeCli({ env: NO_AWS_CONFIG_ENV });
     const code = await main(
       [
         'diagnose',
@@ -167,7 +162,7 @@ describe('diagnose without CloudWatch, with ELBv2 (lab endpoint)', () => {
       'gaps',
     ]);
     expect(json.victims).toEqual(['web', 'api']);
-    const withFlag = fakeCli({ env: NO_CREDENTIALS_ENV });
+    const withFlag = fakeCli({ env: NO_AWS_CONFIG_ENV });
     await main(
       [
         'diagnose',

@@ -24,6 +24,16 @@ import { functionArn, loadBalancerIds, targetGroupIds } from '../../src/lab/ids.
 export const REGION = 'eu-west-1';
 export const ACCOUNT = '123456789012';
 
+/**
+ * An environment where the AWS SDK finds no credentials or config of the machine's: with an
+ * endpoint override, throttlescope then signs with placeholder keys, as a user without AWS would.
+ */
+export const NO_AWS_CONFIG_ENV = {
+  HOME: '/nonexistent',
+  AWS_CONFIG_FILE: '/nonexistent',
+  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+};
+
 /** Last-modified time of seeded functions and objects, and of objects put through the API. */
 const SEEDED_MS = Date.UTC(2024, 4, 1, 12, 0, 0);
 

@@ -16,15 +16,10 @@ import {
 import {
   createMemoryBackend,
   type MemoryBackend,
+  NO_AWS_CONFIG_ENV,
   REGION,
   targetGroupArn,
 } from '../helpers/memory-backend.js';
-
-const NO_CREDENTIALS_ENV = {
-  HOME: '/nonexistent',
-  AWS_CONFIG_FILE: '/nonexistent',
-  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-};
 
 function client(endpoint: AwsEndpoint, region = REGION): ElasticLoadBalancingV2Client {
   return new ElasticLoadBalancingV2Client({
@@ -99,7 +94,7 @@ describe('against the lab (noisy-neighbour)', { timeout: 30_000 }, () => {
   it('builds its client from a connection, as the other AWS clients do (--endpoint-url, no credentials)', async () => {
     const { dimension, function: fn } = [...lab.targetGroups.values()][0]!;
     const out = await mapTargetGroupsWithConnection(
-      { endpointUrl: endpoint.url, region: lab.scenario.account.region, env: NO_CREDENTIALS_ENV },
+      { endpointUrl: endpoint.url, region: lab.scenario.account.region, env: NO_AWS_CONFIG_ENV },
       [dimension],
     );
     expect(out).toEqual({ functionsByTargetGroup: new Map([[dimension, [fn]]]), gaps: [] });
@@ -178,7 +173,7 @@ describe('what cannot be mapped becomes a gap', () => {
     const closed = await startAwsEndpoint(createMemoryBackend(), { port: 0 });
     await closed.close();
     const out = await mapTargetGroupsWithConnection(
-      { endpointUrl: closed.url, region: REGION, env: NO_CREDENTIALS_ENV },
+      { endpointUrl: closed.url, region: REGION, env: NO_AWS_CONFIG_ENV },
       [dimension('api-tg')],
     );
     expect(out.functionsByTargetGroup.size).toBe(0);
