@@ -12,6 +12,7 @@ import {
   isQueryForm,
   memberList,
   members,
+  QueryApiError,
   queryErrorResponse,
   queryResponse,
   readQueryRequest,
@@ -25,16 +26,7 @@ const DEFAULT_MAX_DATAPOINTS = 100_800;
 const LIST_METRICS_PAGE = 500;
 
 /** An error in CloudWatch's Query-protocol vocabulary (`Code`), mapped to JSON shapes on the way out. */
-export class CloudWatchApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-    this.name = code;
-  }
-}
+export class CloudWatchApiError extends QueryApiError {}
 
 /** The JSON protocol's error shape names for the Query codes (the SDK's `awsQueryError` traits). */
 const JSON_ERROR_NAMES: Record<string, string> = {

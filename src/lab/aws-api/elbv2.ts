@@ -11,6 +11,7 @@ import {
   isQueryForm,
   memberList,
   members,
+  QueryApiError,
   type QueryValue,
   queryErrorResponse,
   queryResponse,
@@ -26,17 +27,8 @@ const MAX_PAGE_SIZE = 400;
 const TARGET_GROUP_ARN =
   /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[^/]+\/[0-9a-f]+$/;
 
-/** An error in ELBv2's Query vocabulary: `Code` as the API reference lists it, HTTP 400 unless said. */
-export class Elbv2ApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-    this.name = code;
-  }
-}
+/** An error in ELBv2's Query vocabulary (see QueryApiError). */
+export class Elbv2ApiError extends QueryApiError {}
 
 /**
  * True when an unsigned request is ELBv2's by its shape: a Query form naming ELBv2's API version

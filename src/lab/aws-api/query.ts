@@ -11,6 +11,21 @@ import { el, elAttrs, toXml, type XmlChild, type XmlNode } from './xml.js';
 export type QueryValue = unknown;
 
 /**
+ * An error in a Query-protocol service's vocabulary: `Code` as its API reference lists it, HTTP
+ * 400 unless said. Each service has its own subclass, so that a handler catches only its own.
+ */
+export class QueryApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+/**
  * Turns `A.member.1.B=x&A.member.2.B=y` into `{A: [{B: 'x'}, {B: 'y'}]}`. `member.N` (and, for
  * maps, `entry.N`) become arrays ordered by N; an empty value for a list name is an empty list.
  */
