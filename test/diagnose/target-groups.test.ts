@@ -13,6 +13,7 @@ import { type AwsEndpoint, startAwsEndpoint } from '../../src/lab/aws-api/server
 import { lambdaLine } from '../helpers/alb-lines.js';
 import { fakeCli } from '../helpers/cli.js';
 import {
+  createBackendWithTargetGroups,
   createMemoryBackend,
   type MemoryBackend,
   NO_AWS_CONFIG_ENV,
@@ -64,9 +65,7 @@ describe('diagnose without CloudWatch, with ELBv2 (lab endpoint)', () => {
   let endpoint: AwsEndpoint;
 
   beforeAll(async () => {
-    backend = createMemoryBackend();
-    backend.addTargetGroup('api-tg', ['api']);
-    backend.addTargetGroup('web-tg', ['web']);
+    backend = createBackendWithTargetGroups();
     endpoint = await startAwsEndpoint(backend, { port: 0 });
   });
 

@@ -340,3 +340,11 @@ export async function caught(p: Promise<unknown>): Promise<Error & Record<string
   }
   throw new Error('expected the call to fail');
 }
+
+/** A backend whose ALB has the two usual Lambda target groups: api-tg → api, web-tg → web. */
+export function createBackendWithTargetGroups(): MemoryBackend {
+  const backend = createMemoryBackend();
+  backend.addTargetGroup('api-tg', ['api']);
+  backend.addTargetGroup('web-tg', ['web']);
+  return backend;
+}

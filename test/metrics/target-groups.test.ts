@@ -14,6 +14,7 @@ import {
   parseTargetGroupRef,
 } from '../../src/metrics/index.js';
 import {
+  createBackendWithTargetGroups,
   createMemoryBackend,
   type MemoryBackend,
   NO_AWS_CONFIG_ENV,
@@ -107,9 +108,7 @@ describe('what cannot be mapped becomes a gap', () => {
   let elb: ElasticLoadBalancingV2Client;
 
   beforeAll(async () => {
-    backend = createMemoryBackend();
-    backend.addTargetGroup('api-tg', ['api']);
-    backend.addTargetGroup('web-tg', ['web']);
+    backend = createBackendWithTargetGroups();
     endpoint = await startAwsEndpoint(backend, { port: 0 });
     elb = client(endpoint);
   });

@@ -13,7 +13,7 @@ import { type AwsEndpoint, routeService, startAwsEndpoint } from '../../../src/l
 import {
   ACCOUNT,
   caught,
-  createMemoryBackend,
+  createBackendWithTargetGroups,
   loadBalancerArn,
   type MemoryBackend,
   REGION,
@@ -27,9 +27,7 @@ let endpoint: AwsEndpoint;
 let elb: ElasticLoadBalancingV2Client;
 
 beforeAll(async () => {
-  backend = createMemoryBackend();
-  backend.addTargetGroup('api-tg', ['api']);
-  backend.addTargetGroup('web-tg', ['web']);
+  backend = createBackendWithTargetGroups();
   backend.addTargetGroup('spare-tg', ['spare'], null);
   endpoint = await startAwsEndpoint(backend, { port: 0 });
   elb = new ElasticLoadBalancingV2Client({
