@@ -148,19 +148,29 @@ class LineReader implements WasmLineSink {
   /** WasmLineSink: a line the WebAssembly scanner read. */
   fields(fields: WasmLineFields): void {
     this.lineNo++;
+    if (this.scanned(fields)) this.wholeRecord(fields.lineText());
+  }
+
+  /**
+   * Counts a line either scanner accepted and hands its fields to the visitor (inside the window);
+   * true when the visitor asks for its whole record.
+   */
+  private scanned(fields: AlbLineFields): boolean {
     const stats = this.ctx.stats;
     stats.lines++;
     if (fields.timeMs < this.sinceMs || fields.timeMs >= this.untilMs) {
       stats.outsideWindow++;
-      return;
+      return false;
     }
-    const visitor = this.fieldVisitor as LogFieldVisitor;
-    if (visitor.fields(fields) === true) this.wholeRecord(visitor, fields.lineText());
+    return (this.fieldVisitor as LogFieldVisitor).fields(fields) === true;
   }
 
-  /** The record of a line the scanner accepted (so the parser accepts it too), for a visitor that asked for it. */
-  private wholeRecord(visitor: LogFieldVisitor, line: string): void {
-    visitor.record?.(parseAlbLine(line), { source: this.source, line: this.lineNo });
+  /** The record of a line a scanner accepted (so the parser accepts it too), for the visitor that asked for it. */
+  private wholeRecord(line: string): void {
+    (this.fieldVisitor as LogFieldVisitor).record?.(parseAlbLine(line), {
+      source: this.source,
+      line: this.lineNo,
+    });
   }
 
   /** WasmLineSink: an empty line. */
@@ -264,12 +274,7 @@ class LineReader implements WasmLineSink {
         );
         return;
       }
-      stats.lines++;
-      if (scanner.timeMs < this.sinceMs || scanner.timeMs >= this.untilMs) {
-        stats.outsideWindow++;
-        return;
-      }
-      if (fieldVisitor.fields(scanner) === true) this.wholeRecord(fieldVisitor, text.slice(from, to));
+      if (this.scanned(scanner)) this.wholeRecord(text.slice(from, to));
       return;
     }
     const visitor = this.ctx.visitor as LogVisitor;
