@@ -14,7 +14,7 @@ export type FieldKind =
   | 'address'
   /** Seconds with millisecond precision; `-1` = absent (request not dispatched / no response). */
   | 'seconds'
-  /** Non-negative integer; `-` = absent. */
+  /** Non-negative integer; `-` = absent (and `-1` where `minusOne` says what it means). */
   | 'integer'
   /** ISO-8601 UTC with microseconds; `-` = absent. */
   | 'timestamp';
@@ -30,6 +30,11 @@ export interface AlbField {
   /** The layout that introduced it, for documentation and for writing older-format lines. */
   since: string;
   meaning: string;
+  /**
+   * For an integer field whose documented values include `-1`: what `-1` means (AWS's words). The
+   * record keeps -1 as the number -1; other negative numbers stay malformed.
+   */
+  minusOne?: string;
 }
 
 export const ALB_FIELDS = [
@@ -200,7 +205,9 @@ export const ALB_FIELDS = [
     kind: 'integer',
     quoted: false,
     since: '2018',
-    meaning: 'priority of the rule that matched (0 = default rule); - if none',
+    meaning:
+      'priority of the rule that matched (1 to 50,000; 0 = default rule); -1 if an error occurred during rules evaluation; - for any other error',
+    minusOne: 'an error occurred during rules evaluation',
   },
   {
     name: 'request_creation_time',

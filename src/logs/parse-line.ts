@@ -248,6 +248,10 @@ export function fieldError(name: string, column: number, expected: string, got: 
   return new AlbParseError(name, column, `expected ${expected}, got "${shown}"`);
 }
 
+/** What an integer field accepts, for its error message. */
+export const integerExpected = (field: AlbField): string =>
+  field.minusOne === undefined ? 'an integer or -' : 'an integer, -1 or -';
+
 function fail(field: AlbField, column: number, expected: string, got: string): never {
   throw fieldError(field.name, column, expected, got);
 }
@@ -285,8 +289,12 @@ export function parseAlbLine(line: string): AlbLogRecord {
         break;
       case 'integer':
         if (!absent) {
+          if (field.minusOne !== undefined && raw.length === 2 && raw === '-1') {
+            value = -1;
+            break;
+          }
           const v = digitsValue(raw);
-          if (v < 0) fail(field, column, 'an integer or -', raw);
+          if (v < 0) fail(field, column, integerExpected(field), raw);
           if (hasLeadingZero(raw, 0, raw.length)) canonical = false;
           value = v;
         }

@@ -1,9 +1,10 @@
-import { ALB_FIELDS, type FieldKind, MIN_FIELD_COUNT } from './fields.js';
+import { ALB_FIELDS, type AlbField, type FieldKind, MIN_FIELD_COUNT } from './fields.js';
 import {
   AlbParseError,
   digitsValue,
   escapedText,
   fieldError,
+  integerExpected,
   scanEscaped,
   timestampMs,
 } from './parse-line.js';
@@ -37,6 +38,8 @@ const K_ADDRESS = 1;
 const K_SECONDS = 2;
 const K_INTEGER = 3;
 const K_TIMESTAMP = 4;
+/** An integer whose documented values include -1 (matched_rule_priority). */
+const K_INTEGER_OR_MINUS_ONE = 5;
 const KIND_CODE: Record<FieldKind, number> = {
   text: K_TEXT,
   address: K_ADDRESS,
@@ -45,8 +48,11 @@ const KIND_CODE: Record<FieldKind, number> = {
   timestamp: K_TIMESTAMP,
 };
 const FIELD_COUNT = ALB_FIELDS.length;
-export const KINDS = Int8Array.from(ALB_FIELDS, (f) => KIND_CODE[f.kind]);
+export const KINDS = Int8Array.from(ALB_FIELDS, (f: AlbField) =>
+  f.kind === 'integer' && f.minusOne !== undefined ? K_INTEGER_OR_MINUS_ONE : KIND_CODE[f.kind],
+);
 const NAMES: readonly string[] = ALB_FIELDS.map((f) => f.name);
+const INTEGER_EXPECTED: readonly string[] = ALB_FIELDS.map((f: AlbField) => integerExpected(f));
 
 export const COL_TIME = 1;
 export const COL_ELB_STATUS = 8;
@@ -298,9 +304,10 @@ export class AlbLineScanner implements AlbLineFields {
           }
         }
       } else if (c0 === QUOTE || c0 === DASH) {
-        // `-1` seconds (not dispatched, no answer); other quoted or dashed values go the general way.
+        // `-1` seconds (not dispatched, no answer) and rule priority (rules evaluation failed);
+        // other quoted or dashed values go the general way.
         if (
-          kind === K_SECONDS &&
+          (kind === K_SECONDS || kind === K_INTEGER_OR_MINUS_ONE) &&
           c0 === DASH &&
           text.charCodeAt(pos + 1) === 49 &&
           pos + 1 < n &&
@@ -310,7 +317,7 @@ export class AlbLineScanner implements AlbLineFields {
           if (pos < n) pos++;
           continue;
         }
-      } else if (kind === K_INTEGER || kind === K_SECONDS) {
+      } else if (kind === K_INTEGER || kind === K_SECONDS || kind === K_INTEGER_OR_MINUS_ONE) {
         let i = pos;
         let v = 0;
         for (; i < n; i++) {
@@ -361,10 +368,21 @@ export class AlbLineScanner implements AlbLineFields {
         } else if (column === COL_TARGET_GROUP) arn = recent(recentArns, s, a, b);
         else if (column === COL_ERROR_REASON) reason = recent(recentReasons, s, a, b);
         else if (column === COL_REQUEST && status !== null && status >= 500) request = s.slice(a, b);
-      } else if (kind === K_INTEGER) {
-        if (!absent) {
+      } else if (kind === K_INTEGER || kind === K_INTEGER_OR_MINUS_ONE) {
+        const minusOne =
+          kind === K_INTEGER_OR_MINUS_ONE &&
+          b - a === 2 &&
+          s.charCodeAt(a) === DASH &&
+          s.charCodeAt(a + 1) === 49;
+        if (!absent && !minusOne) {
           const v = digitsValue(s, a, b);
-          if (v < 0) throw fieldError(NAMES[column] as string, column, 'an integer or -', s.slice(a, b));
+          if (v < 0)
+            throw fieldError(
+              NAMES[column] as string,
+              column,
+              INTEGER_EXPECTED[column] as string,
+              s.slice(a, b),
+            );
           if (column === COL_ELB_STATUS) status = v;
         }
       } else if (kind === K_SECONDS) {

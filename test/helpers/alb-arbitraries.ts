@@ -3,7 +3,17 @@ import { ALB_FIELDS, MIN_FIELD_COUNT } from '../../src/logs/fields.js';
 import { formatAlbLine } from '../../src/logs/format-line.js';
 import { albRecord } from '../../src/logs/record.js';
 import type { AlbLineFields } from '../../src/logs/scan-line.js';
-import { DOC_HTTPS, DOC_LAMBDA_FAILED, lambdaLine, TG_API, TG_WEB, THROTTLED_NEW } from './alb-lines.js';
+import {
+  DOC_AUTH_NONCE_INVALID,
+  DOC_AUTH_NONCE_MISSING,
+  DOC_AUTH_TOKEN_TIMEOUT,
+  DOC_HTTPS,
+  DOC_LAMBDA_FAILED,
+  lambdaLine,
+  TG_API,
+  TG_WEB,
+  THROTTLED_NEW,
+} from './alb-lines.js';
 
 // Lines for property tests of the line scanners: real ones, written ones, and ones built to hit
 // every fast path of a scanner and every way out of it.
@@ -22,6 +32,9 @@ export const REAL_LINES = [
   DOC_LAMBDA_FAILED,
   DOC_HTTPS,
   THROTTLED_NEW,
+  DOC_AUTH_NONCE_MISSING,
+  DOC_AUTH_NONCE_INVALID,
+  DOC_AUTH_TOKEN_TIMEOUT,
   lambdaLine(Date.parse('2026-11-24T10:00:00Z'), { reason: 'LambdaUnhandled', path: '/a?b=1' }),
   lambdaLine(Date.parse('2026-11-24T23:59:59Z'), { tg: TG_WEB }),
 ];
@@ -39,6 +52,11 @@ export const TRICKY_TOKENS = [
   '-1',
   '"-1"',
   '-12',
+  '-2',
+  '-0',
+  '-01',
+  '-1.0',
+  '-1-',
   '0',
   '00',
   '200',
@@ -72,6 +90,8 @@ export const TRICKY_TOKENS = [
   ':80',
   '1.2.3.4:08',
   '2001:db8::1:443',
+  '[2001:db8::1]:443',
+  '[::1]:80',
   '"1.2.3.4:80"',
   'http',
   'https',
@@ -86,6 +106,8 @@ export const TRICKY_TOKENS = [
   '"a b"',
   '"GET https://h:443/p?q=1 HTTP/1.1"',
   '"- - - "',
+  '"- - -"',
+  '"- http://host:80- -"',
   'LambdaThrottling',
   '"LambdaThrottling"',
   TG_API,
@@ -171,6 +193,7 @@ export const writtenRecord = fc
     targetGroupArn: maybe(fc.constantFrom(TG_API, TG_WEB, 'targetgroup/x/1', 'weird arn"')),
     errorReason: maybe(fc.oneof(text, fc.constantFrom('LambdaThrottling', 'LambdaUnhandled'))),
     requestCreationTime: maybe(iso),
+    matchedRulePriority: maybe(fc.constantFrom(-1, 0, 1, 7, 50_000)),
     fieldCount: fc.integer({ min: MIN_FIELD_COUNT, max: ALB_FIELDS.length }),
     extra: fc.option(fc.array(fc.constantFrom('"future"', '42', 'x'), { minLength: 1, maxLength: 2 }), {
       nil: undefined,
@@ -195,6 +218,7 @@ export const writtenRecord = fc
         // Unquoted fields must not contain spaces or start with a quote to stay valid; the
         // weird ones still exercise both paths (both reject them the same way).
         targetGroupArn: g.targetGroupArn,
+        matchedRulePriority: g.fieldCount > 20 ? g.matchedRulePriority : null,
         requestCreationTime: g.fieldCount > 21 ? g.requestCreationTime : null,
         errorReason: g.fieldCount > 24 ? g.errorReason : null,
         fieldCount: g.fieldCount,

@@ -61,3 +61,17 @@ export const DOC_HTTPS =
 // The current layout: a throttled Lambda invoke (no target, -1 times), with conn_trace_id and transform fields.
 export const THROTTLED_NEW =
   'https 2026-11-24T10:15:02.512003Z app/shop/50dc6c495c0c9188 2001:db8::7:51234 - 0.001 -1 -1 502 - 310 277 "GET https://shop.example.com:443/api/cart?id=7 HTTP/1.1" "Mozilla/5.0 \\"quoted\\" ua" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/cart/73e2d6bc24d8a067 "Root=1-6742fd26-0123456789abcdef01234567" "shop.example.com" "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012" 3 2026-11-24T10:15:02.510112Z "forward" "-" "LambdaThrottling" "-" "-" "-" "-" TID_0123456789abcdef0123456789abcdef "-" "-" "-"';
+/**
+ * The documented HTTPS example as an authenticate action writes it when the action fails: no
+ * target (`-`), `-1` times, no target group, and `matched_rule_priority` `-1` ("If an error occurs
+ * during rules evaluation, it is set to -1": ALB-LOGS field table, aws-facts.md §1.2 row 21). Load
+ * balancers write these for OIDC callbacks without the nonce cookie (AuthMissingAWSALBAuthNonce)
+ * or with a wrong one (AuthInvalidAWSALBAuthNonce), as 401.
+ */
+export function docAuthFailure(reason: string, status = 401, type = 'h2'): string {
+  return `${type} 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 - -1 -1 -1 ${status} - 4956 616 "GET https://example.com:443/oauth2/idpresponse?code=XXXXX HTTP/2.0" "curl/7.46.0" TLS_AES_128_GCM_SHA256 TLSv1.3 - "Root=1-58337281-1d84f3d73c47ec4e58577259" "example.com" "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012" -1 2018-07-02T22:22:48.364000Z "authenticate" "-" "${reason}" "-" "-" "-" "-"`;
+}
+export const DOC_AUTH_NONCE_MISSING = docAuthFailure('AuthMissingAWSALBAuthNonce');
+export const DOC_AUTH_NONCE_INVALID = docAuthFailure('AuthInvalidAWSALBAuthNonce');
+/** An authentication error the ELBAuthError metric counts: a 500 with priority -1. */
+export const DOC_AUTH_TOKEN_TIMEOUT = docAuthFailure('AuthTokenEpRequestTimeout', 500, 'https');

@@ -24,6 +24,8 @@ const K_ADDRESS: u32 = 1;
 const K_SECONDS: u32 = 2;
 const K_INTEGER: u32 = 3;
 const K_TIMESTAMP: u32 = 4;
+/** An integer whose documented values include -1 (matched_rule_priority). */
+const K_INTEGER_OR_MINUS_ONE: u32 = 5;
 
 /** Status slot values besides a code: the elb_status_code was `-`, the line was empty, or bail. */
 const ABSENT: i32 = -1;
@@ -335,10 +337,10 @@ function scanLine(from: u32, rec: u32, base: u32): u32 {
       // Bytes before the token may be digits too: the port starts at pos at the earliest.
       if (q < pos) q = pos;
       if (q == end || q - 1 <= pos || byte(q - 1) != COLON) return bail(rec, pos);
-    } else if (kind == K_SECONDS || kind == K_INTEGER) {
+    } else if (kind == K_SECONDS || kind == K_INTEGER || kind == K_INTEGER_OR_MINUS_ONE) {
       if (c0 == DASH) {
-        // -1 seconds: not dispatched, or no answer.
-        if (kind != K_SECONDS || byte(pos + 1) != 49) return bail(rec, pos);
+        // -1 seconds (not dispatched, or no answer), -1 rule priority (rules evaluation failed).
+        if (kind == K_INTEGER || byte(pos + 1) != 49) return bail(rec, pos);
         end = pos + 2;
       } else {
         let i = skipDigits(pos);
