@@ -4,7 +4,7 @@ import { safeForTerminal } from '../../common/terminal.js';
 import { parseTimeBound } from '../../common/time.js';
 import { type LogFilter, type LogSummary, parseStatusFilter } from '../../logs/aggregate.js';
 import { analyseAlbLogs, type LogAnalysis } from '../../logs/analyse.js';
-import { explainErrorReason } from '../../logs/error-reasons.js';
+import { explainErrorReason, undocumentedErrorReasons } from '../../logs/error-reasons.js';
 import type { Command } from '../context.js';
 import { numberFlag, withUsage } from '../flags.js';
 import { pct, stackedBars, table } from '../render/table.js';
@@ -28,7 +28,8 @@ Options:
   --endpoint-url URL     S3-compatible endpoint (e.g. the lab's)
   --concurrency N        parallel S3 downloads (default 8)
 
-Exit: 0 read (skipped lines are a warning), 2 usage, 3 nothing could be read / a source failed, 4 S3 refused.
+Exit: 0 read (skipped lines among good ones are a warning), 2 usage, 3 nothing could be read
+(every line malformed, or a source failed: missing, unreadable, truncated gzip), 4 S3 refused.
 `;
 
 function render(a: LogAnalysis, top: number): string {
@@ -172,8 +173,22 @@ export const command: Command = {
     });
     if (showProgress) ctx.stderr.write('\r\x1b[K');
     const { summary } = analysis;
+    if (summary.lines === 0 && summary.malformed > 0 && analysis.errors.length === 0 && !ctx.signal.aborted) {
+      // Every line was rejected: an all-zero summary would read as "no traffic", so none is printed.
+      const first = analysis.malformedExamples[0]?.message;
+      throw new ThrottlescopeError(
+        'TS_LOG_UNREADABLE',
+        `nothing could be read from ${positionals.join(', ')}: all ${summary.malformed.toLocaleString('en-US')} line(s) are malformed, none is an ALB access-log entry${first ? ` (first: ${first})` : ''}`,
+        { exitCode: ExitCode.input },
+      );
+    }
     summary.topFailingPaths = summary.topFailingPaths.slice(0, top);
-    ctx.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : render(analysis, top));
+    const undocumented = undocumentedErrorReasons(Object.keys(summary.byErrorReason));
+    ctx.stdout.write(
+      values.json
+        ? `${JSON.stringify({ ...summary, undocumentedErrorReasons: undocumented }, null, 2)}\n`
+        : render(analysis, top),
+    );
     for (const example of analysis.malformedExamples)
       ctx.stderr.write(`warning: skipped ${safeForTerminal(example.message)}\n`);
     if (summary.malformed > analysis.malformedExamples.length) {
