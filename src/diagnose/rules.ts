@@ -1,5 +1,5 @@
 import { isoUtc } from '../common/time.js';
-import { errorReason } from '../logs/error-reasons.js';
+import { errorReason, UNDOCUMENTED_REASON } from '../logs/error-reasons.js';
 import {
   type NoisyNeighbourRanking,
   POOL_FULL_FRACTION,
@@ -19,6 +19,8 @@ export const ROOT_CAUSES = [
   'invalid-response',
   'function-timeout',
   'target-errors',
+  'endpoint-unreachable',
+  'unexplained',
   'healthy',
 ] as const;
 export type RootCauseCode = (typeof ROOT_CAUSES)[number];
@@ -547,6 +549,191 @@ function probeEvidence(e: Evidence): EvidenceLine[] {
   return lines;
 }
 
+/** What each transport failure class of the probe usually means, and what to check next. */
+const TRANSPORT_KINDS: Record<string, { meaning: string; next: string }> = {
+  refused: {
+    meaning: 'connection refused: nothing listens on that address and port',
+    next: "check the URL's host and port, that the load balancer and its listener exist on that port, and that nothing in between answers with a reset",
+  },
+  dns: {
+    meaning: 'the host name does not resolve',
+    next: 'check the spelling, the DNS record (Route 53 alias or CNAME to the load balancer or distribution) and the resolver the client uses',
+  },
+  tls: {
+    meaning:
+      'the TLS handshake failed: certificate or SNI mismatch, an expired certificate, or an untrusted chain',
+    next: "check that the listener's certificate covers the host name the client sends (SNI), is valid today, and chains to a CA the client trusts",
+  },
+  reset: {
+    meaning: 'the connection was dropped or reset: the load balancer or a proxy closed it',
+    next: "check idle timeouts (the client's keep-alive must be shorter than the load balancer's), proxies, and connection limits",
+  },
+  timeout: {
+    meaning: 'no answer within the timeout',
+    next: 'check security groups and network ACLs (a dropped packet times out where a closed port is refused), routing, and whether the endpoint is overloaded; compare with the probe --timeout',
+  },
+  other: {
+    meaning: 'another transport error (no HTTP answer)',
+    next: "read the probe's failures.har for the error message",
+  },
+};
+const TRANSPORT_ORDER = ['refused', 'dns', 'tls', 'reset', 'timeout', 'other'];
+
+/** Probe failures with no HTTP answer (a transport error instead of a status). */
+const transportFailures = (e: Evidence) =>
+  (e.probe?.failures ?? []).filter((f) => f.status === null && f.errorClass !== null);
+
+const byKindText = (counts: Record<string, number>) =>
+  TRANSPORT_ORDER.filter((k) => (counts[k] ?? 0) > 0)
+    .map((k) => `${fmt(counts[k] ?? 0)} ${k}`)
+    .join(', ');
+
+/** Logged 5xx, plus logged entries below 500 that carry an error_reason (e.g. 401 authentication failures). */
+function loggedFailures(e: Evidence): number {
+  const summary = e.logs?.summary;
+  if (!summary) return 0;
+  let n = 0;
+  for (const [status, count] of Object.entries(summary.byElbStatus)) if (status.startsWith('5')) n += count;
+  const fiveXxByReason: Record<string, number> = {};
+  for (const m of summary.series)
+    for (const [r, c] of Object.entries(m.fiveXx)) fiveXxByReason[r] = (fiveXxByReason[r] ?? 0) + c;
+  for (const [r, c] of Object.entries(summary.byErrorReason)) n += Math.max(0, c - (fiveXxByReason[r] ?? 0));
+  return n;
+}
+
+/** The probe's requests got no HTTP answer: the endpoint is unreachable, whatever runs behind it. */
+function endpointUnreachableRule(e: Evidence, findings: Finding[]): void {
+  const transport = transportFailures(e);
+  if (transport.length === 0) return;
+  const counts: Record<string, number> = {};
+  for (const f of transport) counts[f.errorClass as string] = (counts[f.errorClass as string] ?? 0) + 1;
+  const urls = new Map<string, { counts: Record<string, number>; first: number; last: number; n: number }>();
+  for (const f of transport) {
+    const u = urls.get(f.url) ?? { counts: {}, first: f.timeMs, last: f.timeMs, n: 0 };
+    u.counts[f.errorClass as string] = (u.counts[f.errorClass as string] ?? 0) + 1;
+    u.first = Math.min(u.first, f.timeMs);
+    u.last = Math.max(u.last, f.timeMs);
+    u.n++;
+    urls.set(f.url, u);
+  }
+  const failures = (e.probe?.failed ?? 0) + loggedFailures(e);
+  const share = failures === 0 ? 1 : transport.length / failures;
+  const first = Math.min(...transport.map((f) => f.timeMs));
+  const last = Math.max(...transport.map((f) => f.timeMs));
+  const total = e.probe?.total ?? transport.length;
+  const urlNames = [...urls.keys()];
+  findings.push({
+    code: 'endpoint-unreachable',
+    title: `${urlNames.length === 1 ? urlNames[0] : `${urlNames.length} URLs`} cannot be reached: ${fmt(transport.length)} of ${fmt(total)} probe requests got no HTTP answer (${byKindText(counts)})`,
+    confidence: 0.5 + 0.45 * share,
+    impact: transport.length,
+    evidence: [
+      {
+        text: `probe: ${fmt(transport.length)} transport failures with no HTTP answer: ${byKindText(counts)}; first ${isoUtc(first)}, last ${isoUtc(last)}`,
+        timeMs: first,
+      },
+      ...[...urls.entries()].map(([url, u]) => ({
+        text: `${url}: ${fmt(u.n)} of ${fmt(e.probe?.urls.find((x) => x.url === url)?.total ?? u.n)} requests unanswered (${byKindText(u.counts)}), ${isoUtc(u.first)} to ${isoUtc(u.last)}`,
+        timeMs: u.first,
+      })),
+      ...TRANSPORT_ORDER.filter((k) => (counts[k] ?? 0) > 0).map((k) => ({
+        text: `${k}: ${TRANSPORT_KINDS[k]?.meaning}; next: ${TRANSPORT_KINDS[k]?.next}`,
+      })),
+      {
+        text: 'no HTTP status came back, so no target answered these requests: Lambda concurrency is not what failed them, and reserved concurrency will not fix them',
+      },
+    ],
+  });
+}
+
+/** Who answered the probe's failed requests, from the response fingerprints (classify.ts). */
+const HOP_NAMES: Record<string, string> = {
+  alb: 'the load balancer itself (Server: awselb/2.0)',
+  cloudfront: 'CloudFront',
+  'api-gateway': 'API Gateway',
+  'function-url': 'a Lambda function URL',
+  application: 'the application',
+  network: 'no one (transport failure)',
+};
+
+/**
+ * Failures that no rule explains: never "healthy". Lists what was seen and, as gaps, which
+ * missing evidence would tell.
+ */
+function unexplainedFinding(e: Evidence, failures: number, gaps: string[]): Finding {
+  const probe = e.probe;
+  const probeFailed = probe?.failed ?? 0;
+  const logged = loggedFailures(e);
+  const evidence: EvidenceLine[] = [];
+  const statuses: Record<string, number> = {};
+  const hops: Record<string, number> = {};
+  for (const f of probe?.failures ?? []) {
+    const s = f.status === null ? (f.errorClass ?? 'no answer') : String(f.status);
+    statuses[s] = (statuses[s] ?? 0) + 1;
+    if (f.origin) hops[f.origin] = (hops[f.origin] ?? 0) + 1;
+  }
+  const list = (m: Record<string, number>, name: (k: string) => string = (k) => k) =>
+    Object.entries(m)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${name(k)} x${fmt(n)}`)
+      .join(', ');
+  if (probeFailed > 0) evidence.push({ text: `probe: failed requests by status: ${list(statuses)}` });
+  if (Object.keys(hops).length > 0)
+    evidence.push({ text: `probe: who answered them: ${list(hops, (k) => HOP_NAMES[k] ?? k)}` });
+  const summary = e.logs?.summary;
+  if (summary) {
+    const loggedErrors = Object.fromEntries(
+      Object.entries(summary.byElbStatus).filter(([s]) => Number(s) >= 400),
+    );
+    if (Object.keys(loggedErrors).length > 0)
+      evidence.push({ text: `ALB logs: error statuses: ${list(loggedErrors)}` });
+    for (const [r, n] of Object.entries(summary.byErrorReason).sort((a, b) => b[1] - a[1]))
+      evidence.push({ text: `ALB logs: ${fmt(n)} ${r} - ${errorReason(r)?.meaning ?? UNDOCUMENTED_REASON}` });
+    if (Object.keys(summary.byErrorReason).length === 0 && logged > 0)
+      evidence.push({ text: 'ALB logs: the failed entries carry no error_reason' });
+  }
+  const albAnswers = (probe?.failures ?? []).filter((f) => f.origin === 'alb');
+  const alb502 = albAnswers.filter((f) => f.status === 502).length;
+  let title = `unexplained: ${fmt(probeFailed)} probe failures and ${fmt(logged)} logged failures match no known cause`;
+  if (albAnswers.length > 0 && !e.logs) {
+    const hosts = [...new Set(albAnswers.map((f) => hostOf(f.url)))];
+    const statusText =
+      alb502 === albAnswers.length ? `${fmt(alb502)} 502s` : `${fmt(albAnswers.length)} errors`;
+    title = `unexplained: the load balancer${hosts.length > 0 ? ` behind ${hosts.join(', ')}` : ''} itself answered ${statusText} (Server: awselb/2.0); its access logs (--logs) give the reason`;
+    evidence.push({
+      text: `the load balancer generated these responses itself, so the error_reason of each is in its access log: run diagnose again with --logs s3://<log bucket>/<prefix> (the load balancer's access_logs.s3 attributes) for the same window; with Lambda targets, LambdaThrottling there means Lambda refused the invoke for want of concurrency`,
+    });
+  }
+  const hasGap = (start: string) => gaps.some((g) => g.startsWith(start));
+  if (!e.logs && !hasGap('no ALB access logs given'))
+    gaps.push(
+      'no ALB access logs given (--logs): they would give the error_reason of each failure the load balancer answered',
+    );
+  if (!e.metrics)
+    gaps.push(
+      'no CloudWatch access: Lambda Throttles, Errors and ConcurrentExecutions would tell throttling from function errors (credentials, or --endpoint-url for the lab)',
+    );
+  if (!probe)
+    gaps.push(
+      'no probe run given (--probe): which hop answered the failures (response fingerprints) is unknown',
+    );
+  return {
+    code: 'unexplained',
+    title,
+    confidence: 0.5,
+    impact: failures,
+    evidence,
+  };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
 /** Runs every rule and picks the root cause: the most confident finding with the largest impact. */
 export function diagnose(e: Evidence): Diagnosis {
   const findings: Finding[] = [];
@@ -554,32 +741,42 @@ export function diagnose(e: Evidence): Diagnosis {
   reservedTooLowRule(e, findings);
   scalingRule(e, findings);
   errorRules(e, findings);
+  endpointUnreachableRule(e, findings);
   findings.sort((a, b) => b.confidence * b.impact - a.confidence * a.impact);
   const gaps = [...e.gaps, ...(e.metrics?.warnings ?? [])];
   const probeLines = probeEvidence(e);
   const top = findings[0];
   const chain: { step: string; detail: string }[] = [];
   for (const l of probeLines) chain.push({ step: 'symptom', detail: l.text });
-  if (!top) {
-    const failed = e.probe?.failed ?? 0;
-    const fiveXx = Object.entries(e.logs?.summary.byElbStatus ?? {})
-      .filter(([s]) => s.startsWith('5'))
-      .reduce((n, [, v]) => n + v, 0);
-    const headline =
-      failed + fiveXx === 0
-        ? 'healthy: no failures in the evidence'
-        : `no known cause matched ${fmt(failed)} probe failures and ${fmt(fiveXx)} logged 5xx`;
+  // Fail closed: "healthy" only when the evidence holds no failure at all.
+  const failures = (e.probe?.failed ?? 0) + loggedFailures(e);
+  if (!top && failures === 0) {
     return {
       rootCause: 'healthy',
-      headline,
+      headline: 'healthy: no failures in the evidence',
       culprit: null,
       victims: [],
-      confidence: failed + fiveXx === 0 ? 0.8 : 0.3,
+      confidence: 0.8,
       findings: [],
       evidenceChain: chain,
       gaps,
     };
   }
+  if (!top) {
+    const finding = unexplainedFinding(e, failures, gaps);
+    findings.push(finding);
+    return finish(finding, findings, chain, probeLines, gaps);
+  }
+  return finish(top, findings, chain, probeLines, gaps);
+}
+
+function finish(
+  top: Finding,
+  findings: Finding[],
+  chain: { step: string; detail: string }[],
+  probeLines: EvidenceLine[],
+  gaps: string[],
+): Diagnosis {
   for (const l of top.evidence) chain.push({ step: 'cause', detail: l.text });
   if (probeLines.length > 0) top.evidence.unshift(...probeLines);
   return {

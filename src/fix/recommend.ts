@@ -128,6 +128,21 @@ export function recommendFix(
   metrics: MetricsEvidence | undefined,
   options: FixOptions = {},
 ): FixPlan {
+  if (diagnosis.rootCause === 'endpoint-unreachable') {
+    throw new ThrottlescopeError(
+      'TS_FIX_NO_CULPRIT',
+      `no concurrency change recommended: ${diagnosis.headline}. No request got an HTTP answer, so no Lambda function was invoked or throttled and reserved concurrency cannot help; fix reachability first (the diagnosis lists what each kind of failure means and what to check), then probe again`,
+      { exitCode: ExitCode.verdict },
+    );
+  }
+  if (diagnosis.rootCause === 'unexplained') {
+    const missing = diagnosis.gaps.length > 0 ? ` (missing: ${diagnosis.gaps.join('; ')})` : '';
+    throw new ThrottlescopeError(
+      'TS_FIX_NO_CULPRIT',
+      `no concurrency change recommended: ${diagnosis.headline}. Nothing in the evidence shows throttling, and reserving concurrency without it could take capacity from other functions; give the missing evidence and diagnose again${missing}`,
+      { exitCode: ExitCode.verdict },
+    );
+  }
   const culpritName = diagnosis.culprit;
   const sharedExhaustion = !culpritName && diagnosis.rootCause === 'account-concurrency-exhausted';
   if (!culpritName && !sharedExhaustion) {

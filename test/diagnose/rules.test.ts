@@ -367,4 +367,130 @@ describe('diagnose rules', () => {
     expect(d.confidence).toBeLessThan(0.5);
     expect(d.gaps).toContain('no CloudWatch credentials');
   });
+
+  it('fails closed: logged 5xx with a reason no rule knows are unexplained, listed as undocumented', () => {
+    const d = diagnose(base({ logs: logs([{ LambdaSomethingNew: 4 }]) }));
+    expect(d.rootCause).toBe('unexplained');
+    expect(d.headline).toBe('unexplained: 0 probe failures and 4 logged failures match no known cause');
+    const texts = d.findings[0]!.evidence.map((e) => e.text);
+    expect(texts).toContain('ALB logs: error statuses: 502 x4');
+    expect(texts).toContain(
+      'ALB logs: 4 LambdaSomethingNew - undocumented: not in the AWS documentation this build knows',
+    );
+    // What is missing and would tell: CloudWatch and the probe (the logs were given).
+    expect(d.gaps).toContainEqual(expect.stringMatching(/^no CloudWatch access: /));
+    expect(d.gaps).toContainEqual(expect.stringMatching(/^no probe run given \(--probe\)/));
+    expect(d.gaps.some((g) => g.startsWith('no ALB access logs given'))).toBe(false);
+  });
+
+  it('fails closed on logged authentication failures below 500 too (401 with an error_reason)', () => {
+    const l = logs([]);
+    l!.summary.byElbStatus = { '200': 90, '401': 10 };
+    l!.summary.byErrorReason = { AuthMissingAWSALBAuthNonce: 10 };
+    const d = diagnose(base({ logs: l }));
+    expect(d.rootCause).toBe('unexplained');
+    expect(d.findings[0]!.evidence.map((e) => e.text)).toContain(
+      'ALB logs: 10 AuthMissingAWSALBAuthNonce - the AWSALBAuthNonce cookie is missing from the OIDC callback',
+    );
+  });
+
+  const probeOf = (
+    failures: { status: number | null; errorClass: string | null; origin: string | null; url?: string }[],
+    total = 10,
+  ): Evidence['probe'] => ({
+    dir: 'p',
+    total,
+    failed: failures.length,
+    urls: [{ url: 'http://x/api', total, failed: failures.length, episodes: [] }],
+    failures: failures.map((f, i) => ({
+      seq: i,
+      url: f.url ?? 'http://x/api',
+      timeMs: T0 + i * 1000,
+      status: f.status,
+      errorClass: f.errorClass,
+      origin: f.origin,
+      traceRoot: null,
+    })),
+    timeline: [],
+  });
+
+  it('endpoint-unreachable: transport failures by kind, per URL, with what each kind means', () => {
+    const d = diagnose(
+      base({
+        probe: probeOf([
+          { status: null, errorClass: 'timeout', origin: 'network' },
+          { status: null, errorClass: 'timeout', origin: 'network' },
+          { status: null, errorClass: 'tls', origin: 'network', url: 'https://y/' },
+          { status: null, errorClass: 'dns', origin: 'network', url: 'https://y/' },
+          { status: null, errorClass: 'reset', origin: 'network' },
+        ]),
+      }),
+    );
+    expect(d.rootCause).toBe('endpoint-unreachable');
+    expect(d.headline).toBe(
+      '2 URLs cannot be reached: 5 of 10 probe requests got no HTTP answer (1 dns, 1 tls, 1 reset, 2 timeout)',
+    );
+    const texts = d.findings[0]!.evidence.map((e) => e.text);
+    expect(texts).toContain(
+      'probe: 5 transport failures with no HTTP answer: 1 dns, 1 tls, 1 reset, 2 timeout; first 2026-11-24T10:00:00.000Z, last 2026-11-24T10:00:04.000Z',
+    );
+    expect(texts).toContain(
+      'http://x/api: 3 of 10 requests unanswered (1 reset, 2 timeout), 2026-11-24T10:00:00.000Z to 2026-11-24T10:00:04.000Z',
+    );
+    expect(texts).toContainEqual(expect.stringMatching(/^dns: the host name does not resolve; next: /));
+    expect(texts).toContainEqual(expect.stringMatching(/^tls: .*certificate or SNI mismatch.*; next: /));
+    expect(texts).toContainEqual(
+      expect.stringMatching(/^reset: .*the load balancer or a proxy closed it; next: /),
+    );
+    expect(texts).toContainEqual(expect.stringMatching(/^timeout: no answer within the timeout; next: /));
+    expect(texts.some((t) => t.startsWith('refused:'))).toBe(false);
+    expect(d.findings[0]!.confidence).toBeCloseTo(0.95);
+  });
+
+  it('transport failures among throttled 502s: the throttling stays the root cause, unreachable is also listed', () => {
+    const d = diagnose(
+      base({
+        logs: logs([{ LambdaThrottling: 30 }]),
+        probe: probeOf([
+          { status: null, errorClass: 'reset', origin: 'network' },
+          ...Array.from({ length: 8 }, () => ({ status: 502, errorClass: null, origin: 'alb' })),
+        ]),
+      }),
+    );
+    expect(d.rootCause).toBe('account-concurrency-exhausted');
+    const unreachable = d.findings.find((f) => f.code === 'endpoint-unreachable');
+    expect(unreachable?.impact).toBe(1);
+    expect(unreachable!.confidence).toBeLessThan(0.6);
+  });
+
+  it('awselb 502s seen by the probe with neither logs nor metrics: unexplained, the load balancer answered, --logs tells', () => {
+    const d = diagnose(
+      base({
+        gaps: ['no ALB access logs given (--logs): the error_reason of each 502 is unknown'],
+        probe: probeOf(
+          Array.from({ length: 4 }, () => ({
+            status: 502,
+            errorClass: null,
+            origin: 'alb',
+            url: 'https://my-alb-123.eu-west-1.elb.amazonaws.com/api',
+          })),
+        ),
+      }),
+    );
+    expect(d.rootCause).toBe('unexplained');
+    expect(d.headline).toBe(
+      'unexplained: the load balancer behind my-alb-123.eu-west-1.elb.amazonaws.com itself answered 4 502s (Server: awselb/2.0); its access logs (--logs) give the reason',
+    );
+    expect(d.gaps.filter((g) => g.startsWith('no ALB access logs given'))).toHaveLength(1);
+    expect(d.confidence).toBeLessThan(0.8);
+  });
+
+  it('is healthy only with no failure at all: an application 500 seen by the probe alone is unexplained', () => {
+    expect(diagnose(base({ probe: probeOf([], 10) })).rootCause).toBe('healthy');
+    const d = diagnose(base({ probe: probeOf([{ status: 500, errorClass: null, origin: 'application' }]) }));
+    expect(d.rootCause).toBe('unexplained');
+    expect(d.findings[0]!.evidence.map((e) => e.text)).toContain(
+      'probe: who answered them: the application x1',
+    );
+  });
 });

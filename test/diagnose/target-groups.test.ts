@@ -147,7 +147,8 @@ describe('diagnose without CloudWatch, with ELBv2 (lab endpoint)', () => {
       ],
       ctx,
     );
-    expect(code).toBe(0);
+    // A root cause other than "healthy" is a negative verdict (issue 11); --json is printed anyway.
+    expect(code).toBe(6);
     const json = JSON.parse(out.join('')) as Record<string, unknown>;
     expect(Object.keys(json)).toEqual([
       'rootCause',

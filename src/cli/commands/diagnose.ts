@@ -25,7 +25,8 @@ Options:
   --json               print { rootCause, culprit, victims, confidence, headline, findings, evidenceChain, gaps }
   --html FILE          write a self-contained HTML report with charts
 
-Exit: 0 diagnosed (including "healthy"), 2 usage, 3 no evidence could be read.
+Exit: 0 healthy (no failures in the evidence), 6 any other root cause (the --json document is
+printed either way), 2 usage, 3 no evidence could be read.
 `;
 
 /** The public --json document (docs/diagnose.md). */
@@ -121,6 +122,7 @@ export const command: Command = {
       values.json ? `${JSON.stringify(diagnosisJson(result), null, 2)}\n` : renderDiagnosis(result),
     );
     if (values.html && !values.json) ctx.stdout.write(`\nHTML report: ${values.html}\n`);
-    return ExitCode.ok;
+    // A verdict scripts and CI can gate on: anything but "healthy" is a finding.
+    return result.diagnosis.rootCause === 'healthy' ? ExitCode.ok : ExitCode.verdict;
   },
 };
