@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { runDiagnosis } from '../../src/diagnose/run.js';
 import { applyChanges } from '../../src/fix/apply.js';
 import { recommendFix } from '../../src/fix/recommend.js';
@@ -16,6 +17,8 @@ import { builtinScenario } from '../../src/lab/builtin.js';
 import { startLab } from '../../src/lab/index.js';
 import type { Scenario, ScenarioInput } from '../../src/lab/scenario.js';
 import { runProbe } from '../../src/probe/runner.js';
+import { fakeCli } from '../helpers/cli.js';
+import { NO_AWS_CONFIG_ENV } from '../helpers/memory-backend.js';
 import { scenarioWith } from '../lab/helpers.js';
 
 type FnInput = ScenarioInput['functions'][number];
@@ -229,10 +232,38 @@ describe('diagnose on lab scenarios (one per root cause)', { timeout: 90_000 }, 
     expect(diagnosis.culprit).toBe('stuck');
   });
 
-  it('healthy: nothing wrong', async () => {
+  it('healthy: nothing wrong (and the CLI exits 0 on it)', async () => {
     const scenario = scenarioWith([synthetic('fine')], { timeScale: 10 });
-    const { diagnosis } = await diagnoseScenario(scenario, { paths: ['/fine'], rate: 10, seconds: 2 });
+    let cli: { code: number; doc: { rootCause: string } } | undefined;
+    const { diagnosis } = await diagnoseScenario(scenario, {
+      paths: ['/fine'],
+      rate: 10,
+      seconds: 2,
+      afterDiagnosis: async ({ endpointUrl, dir }) => {
+        const { accessLogs } = scenario.loadBalancer;
+        const prefix = accessLogs.prefix ? `${accessLogs.prefix}/` : '';
+        const c = fakeCli({ env: NO_AWS_CONFIG_ENV });
+        const code = await main(
+          [
+            'diagnose',
+            '--json',
+            '--probe',
+            dir,
+            '--logs',
+            `s3://${accessLogs.bucket}/${prefix}AWSLogs/${scenario.account.id}/elasticloadbalancing/${scenario.account.region}/`,
+            '--endpoint-url',
+            endpointUrl,
+            '--region',
+            scenario.account.region,
+          ],
+          c.ctx,
+        );
+        cli = { code, doc: JSON.parse(c.out.join('')) };
+      },
+    });
     expect(diagnosis.rootCause).toBe('healthy');
     expect(diagnosis.findings).toEqual([]);
+    expect(cli?.doc.rootCause).toBe('healthy');
+    expect(cli?.code).toBe(0);
   });
 });
