@@ -601,6 +601,23 @@ function loggedFailures(e: Evidence): number {
   return n;
 }
 
+/**
+ * Logged reasons that no rule reads: Lambda codes outside the sets the error rules know (VPC, KMS,
+ * permissions, undocumented ones) and authentication codes (target-errors reads every other group,
+ * undocumented ones too).
+ */
+function unreadReasons(e: Evidence): { total: number; by: Record<string, number> } {
+  const by: Record<string, number> = {};
+  let total = 0;
+  for (const [r, n] of Object.entries(e.logs?.summary.byErrorReason ?? {})) {
+    if (LAMBDA_ERROR_REASONS.has(r) || INVALID_RESPONSE_REASONS.has(r) || r === 'LambdaThrottling') continue;
+    if (!r.startsWith('Lambda') && errorReason(r)?.group !== 'authentication') continue;
+    by[r] = n;
+    total += n;
+  }
+  return { total, by };
+}
+
 /** The probe's requests got no HTTP answer: the endpoint is unreachable, whatever runs behind it. */
 function endpointUnreachableRule(e: Evidence, findings: Finding[]): void {
   const transport = transportFailures(e);
@@ -767,7 +784,22 @@ export function diagnose(e: Evidence): Diagnosis {
     findings.push(finding);
     return finish(finding, findings, chain, probeLines, gaps);
   }
-  return finish(top, findings, chain, probeLines, gaps);
+  // Reasons no rule reads (undocumented Lambda or authentication codes) are not dropped: listed as
+  // a further finding, which becomes the root cause if it outweighs the others.
+  const unread = unreadReasons(e);
+  if (unread.total > 0) {
+    findings.push({
+      code: 'unexplained',
+      title: `unexplained: ${fmt(unread.total)} logged failures carry an error_reason no rule reads`,
+      confidence: 0.5,
+      impact: unread.total,
+      evidence: Object.entries(unread.by).map(([r, n]) => ({
+        text: `ALB logs: ${fmt(n)} ${r} - ${errorReason(r)?.meaning ?? UNDOCUMENTED_REASON}`,
+      })),
+    });
+    findings.sort((a, b) => b.confidence * b.impact - a.confidence * a.impact);
+  }
+  return finish(findings[0] as Finding, findings, chain, probeLines, gaps);
 }
 
 function finish(

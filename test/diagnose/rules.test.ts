@@ -493,4 +493,22 @@ describe('diagnose rules', () => {
       'probe: who answered them: the application x1',
     );
   });
+
+  it('never drops a logged reason no rule reads: a further unexplained finding, the root cause when it outweighs', () => {
+    const d = diagnose(
+      base({ logs: logs([{ LambdaThrottling: 30, LambdaKMSDisabledException: 2, LambdaBrandNew: 1 }]) }),
+    );
+    expect(d.rootCause).toBe('account-concurrency-exhausted');
+    const extra = d.findings.find((f) => f.code === 'unexplained');
+    expect(extra?.title).toBe('unexplained: 3 logged failures carry an error_reason no rule reads');
+    expect(extra?.evidence.map((x) => x.text)).toEqual([
+      'ALB logs: 2 LambdaKMSDisabledException - Lambda could not decrypt environment variables: the KMS key is disabled',
+      'ALB logs: 1 LambdaBrandNew - undocumented: not in the AWS documentation this build knows',
+    ]);
+    const alone = diagnose(base({ logs: logs([{ LambdaAccessDenied: 5 }]) }));
+    expect(alone.rootCause).toBe('unexplained');
+    expect(alone.findings[0]!.evidence.map((x) => x.text)).toContain(
+      'ALB logs: 5 LambdaAccessDenied - the load balancer did not have permission to invoke the Lambda function',
+    );
+  });
 });
