@@ -131,7 +131,7 @@ export function recommendFix(
   if (diagnosis.rootCause === 'endpoint-unreachable') {
     throw new ThrottlescopeError(
       'TS_FIX_NO_CULPRIT',
-      `no concurrency change recommended: ${diagnosis.headline}. No request got an HTTP answer, so no Lambda function was invoked or throttled and reserved concurrency cannot help; fix reachability first (the diagnosis lists what each kind of failure means and what to check), then probe again`,
+      `no concurrency change recommended: ${diagnosis.headline}. The failing requests got no HTTP answer, so no Lambda function was invoked or throttled for them and reserved concurrency cannot help; fix reachability first (the diagnosis lists what each kind of failure means and what to check), then probe again`,
       { exitCode: ExitCode.verdict },
     );
   }
