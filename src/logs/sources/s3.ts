@@ -63,12 +63,15 @@ export interface S3SourceOptions {
   aws?: AwsOptions | undefined;
   /** GetObject calls in flight (default 8). */
   concurrency?: number | undefined;
+  /** Keys per ListObjectsV2 page (MaxKeys; default the service's, 1000). */
+  listPageSize?: number | undefined;
 }
 
 export class S3LogSource implements LogSource<S3LogObject> {
   readonly concurrency: number;
   readonly progressName: string;
   private readonly aws: AwsOptions;
+  private readonly listPageSize: number | undefined;
   private client: Promise<S3Client> | undefined;
   private location: S3Location | undefined;
 
@@ -79,6 +82,7 @@ export class S3LogSource implements LogSource<S3LogObject> {
     this.concurrency = options.concurrency ?? DEFAULT_DOWNLOADS;
     this.progressName = describe;
     this.aws = options.aws ?? {};
+    this.listPageSize = options.listPageSize;
   }
 
   async *list(window: LogWindow, signal?: AbortSignal): AsyncGenerator<S3LogObject> {
@@ -87,7 +91,7 @@ export class S3LogSource implements LogSource<S3LogObject> {
     const { paginateListObjectsV2 } = await import('@aws-sdk/client-s3');
     for (const listPrefix of s3ListPrefixes(prefix, window.sinceMs, window.untilMs)) {
       const pages = paginateListObjectsV2(
-        { client },
+        { client, pageSize: this.listPageSize },
         { Bucket: bucket, Prefix: listPrefix },
         { abortSignal: signal },
       )[Symbol.asyncIterator]();
