@@ -6,13 +6,12 @@ import { type AggregatorState, LogAggregator, type LogFilter, type LogSummary } 
 import type { AlbParseError } from './parse-line.js';
 import type { AlbLogRecord } from './record.js';
 import type { AlbLineFields } from './scan-line.js';
-import { LocalLogSource } from './sources/local.js';
+import { LocalLogSource, logSourceFor } from './sources/index.js';
 import {
   emptyReadStats,
   type LogFieldVisitor,
   type LogVisitor,
   localFilesOf,
-  logSourceFor,
   type ReadOptions,
   type ReadStats,
   readAlbLogFields,

@@ -10,7 +10,6 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../src/lab/aws-api/server.js';
-import { albLogKey } from '../../../src/logs/s3-key.js';
 import {
   LocalLogSource,
   type LogObject,
@@ -20,7 +19,7 @@ import {
   StdinLogSource,
 } from '../../../src/logs/sources/index.js';
 import { type ReadOptions, readAlbLogFields, readAlbLogs } from '../../../src/logs/sources.js';
-import { lambdaLine } from '../../helpers/alb-lines.js';
+import { lambdaLine, shopLogKey } from '../../helpers/alb-lines.js';
 import { createMemoryBackend, type MemoryBackend, REGION } from '../../helpers/memory-backend.js';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
@@ -39,17 +38,7 @@ interface Stored {
   late: boolean;
 }
 
-const awsKey = (endMs: number, random: string) =>
-  albLogKey({
-    prefix: '',
-    accountId: '123456789012',
-    region: REGION,
-    loadBalancerName: 'shop',
-    loadBalancerId: '50dc6c495c0c9188',
-    endMs,
-    nodeIp: '10.0.1.17',
-    random,
-  });
+const awsKey = (endMs: number, random: string) => shopLogKey('', endMs, random);
 
 const gz = (lines: string[]) => gzipSync(`${lines.join('\n')}\n`);
 
