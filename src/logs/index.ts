@@ -47,5 +47,7 @@ export {
   type ReadStats,
   readAlbLogFields,
   readAlbLogs,
+  readLogSources,
   type SourceError,
+  type SourceReadOptions,
 } from './sources.js';

@@ -3,15 +3,14 @@
  * files and directories, stdin, S3) that lists its objects and opens their bytes; each object's
  * bytes are decoded (read-bytes.ts) and read line by line by its format (formats.ts).
  */
-import type { Readable } from 'node:stream';
 import { mapBounded } from '../common/map-bounded.js';
 import { formatOf, type LogWindow } from './formats.js';
 import type { LineReaderOptions, LogFieldVisitor, LogVisitor } from './line-reader.js';
 import { type ByteReadTarget, consumeStream, consumeWhole } from './read-bytes.js';
 import {
-  type AwsOptions,
   type LogObject,
   type LogSource,
+  type LogSourceOptions,
   listLocalFiles,
   logSourceFor,
 } from './sources/index.js';
@@ -46,18 +45,17 @@ export interface ReadProgress {
   source: string;
 }
 
-export interface ReadOptions extends LineReaderOptions {
-  aws?: AwsOptions | undefined;
-  /** Parallel S3 downloads. */
-  concurrency?: number | undefined;
+/** Options of a read of sources the caller made (readLogSources). */
+export interface SourceReadOptions extends LineReaderOptions {
   onProgress?: ((progress: ReadProgress) => void) | undefined;
-  /** Stream read for the `-` source. */
-  stdin?: Readable | undefined;
 }
+
+/** Options of a read of the sources the user names: the read's, and the sources' (S3, stdin). */
+export interface ReadOptions extends SourceReadOptions, LogSourceOptions {}
 
 interface Counters extends ByteReadTarget {
   stats: ReadStats;
-  options: ReadOptions;
+  options: SourceReadOptions;
   /** Files known and files finished, for progress. */
   files: { total: number; done: number };
   progress(source: string): void;
@@ -116,10 +114,26 @@ export async function localFilesOf(
   return files;
 }
 
-async function readSources(
+function readSources(
   specs: readonly string[],
   visitor: LogVisitor | LogFieldVisitor,
   options: ReadOptions,
+): Promise<ReadStats> {
+  return readLogSources(
+    specs.map((spec) => logSourceFor(spec, options)),
+    visitor,
+    options,
+  );
+}
+
+/**
+ * `readAlbLogs` (a record visitor) or `readAlbLogFields` (a field visitor) over sources the caller
+ * made: one of sources/, or its own LogSource. Closes them.
+ */
+export async function readLogSources(
+  sources: readonly LogSource[],
+  visitor: LogVisitor | LogFieldVisitor,
+  options: SourceReadOptions = {},
 ): Promise<ReadStats> {
   const stats = emptyReadStats();
   const ctx: Counters = {
@@ -135,14 +149,13 @@ async function readSources(
         source,
       }),
   };
-  for (const spec of specs) {
-    if (options.signal?.aborted) break;
-    const source = logSourceFor(spec, options);
-    try {
+  try {
+    for (const source of sources) {
+      if (options.signal?.aborted) break;
       await readSource(source, ctx);
-    } finally {
-      source.close();
     }
+  } finally {
+    for (const source of sources) source.close();
   }
   return stats;
 }

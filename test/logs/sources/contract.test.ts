@@ -18,7 +18,7 @@ import {
   S3LogSource,
   StdinLogSource,
 } from '../../../src/logs/sources/index.js';
-import { type ReadOptions, readAlbLogFields, readAlbLogs } from '../../../src/logs/sources.js';
+import { type ReadOptions, readAlbLogs, readLogSources } from '../../../src/logs/sources.js';
 import { lambdaLine, shopLogKey } from '../../helpers/alb-lines.js';
 import { createMemoryBackend, type MemoryBackend, REGION } from '../../helpers/memory-backend.js';
 
@@ -242,41 +242,39 @@ describe.each(implementations)('LogSource contract: $name', (impl) => {
     }
   });
 
-  it('reads through readAlbLogs and readAlbLogFields to the same counts, skipping only what is outside the window', async () => {
-    const read = stored.filter((o) => !o.late);
+  it('is read by readAlbLogs (named as on the command line) and by readLogSources (as made) to the same counts, skipping only what is outside the window', async () => {
     for (const window of [{}, WINDOW]) {
-      const inWindow = 'sinceMs' in window ? read : stored;
+      const read = 'sinceMs' in window ? stored.filter((o) => !o.late) : stored;
       const want = {
-        files: inWindow.length,
-        skippedFiles: stored.length - inWindow.length,
-        lines: inWindow.reduce((n, o) => n + o.lines, 0),
-        malformed: inWindow.reduce((n, o) => n + o.malformed, 0),
+        files: read.length,
+        skippedFiles: stored.length - read.length,
+        lines: read.reduce((n, o) => n + o.lines, 0),
+        malformed: read.reduce((n, o) => n + o.malformed, 0),
         outsideWindow: 0,
-        bytes: inWindow.reduce((n, o) => n + o.bytes.length, 0),
+        bytes: read.reduce((n, o) => n + o.bytes.length, 0),
         errors: [],
       };
-      const records: number[] = [];
       const fixture = await impl.make(stored);
-      const viaRecords = await readAlbLogs(
+      const records: number[] = [];
+      const viaSpec = await readAlbLogs(
         [fixture.spec],
         { record: (r) => records.push(r.timeMs) },
         { ...fixture.readOptions, ...window },
       );
-      expect(viaRecords).toEqual(want);
+      expect(viaSpec).toEqual(want);
       expect(records).toHaveLength(want.lines);
       let fields = 0;
-      const viaFields = await readAlbLogFields(
-        [fixture.spec],
+      const viaSource = await readLogSources(
+        [fixture.source],
         {
           fields: () => {
             fields++;
           },
         },
-        { ...fixture.readOptions, ...window },
+        window,
       );
-      expect(viaFields).toEqual(want);
+      expect(viaSource).toEqual(want);
       expect(fields).toBe(want.lines);
-      fixture.source.close();
     }
   });
 
