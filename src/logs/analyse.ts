@@ -6,11 +6,12 @@ import { type AggregatorState, LogAggregator, type LogFilter, type LogSummary } 
 import type { AlbParseError } from './parse-line.js';
 import type { AlbLogRecord } from './record.js';
 import type { AlbLineFields } from './scan-line.js';
+import { LocalLogSource, logSourceFor } from './sources/index.js';
 import {
   emptyReadStats,
   type LogFieldVisitor,
   type LogVisitor,
-  listLocal,
+  localFilesOf,
   type ReadOptions,
   type ReadStats,
   readAlbLogFields,
@@ -214,17 +215,10 @@ export async function analyseAlbLogs(
 ): Promise<LogAnalysis> {
   // One reader per core (this thread is one), never more than files; memory grows with readers.
   const workers = options.workers ?? Math.min(8, availableParallelism());
-  const localOnly = sources.every((s) => s !== '-' && !s.startsWith('s3://'));
+  const localOnly = sources.every((s) => logSourceFor(s) instanceof LocalLogSource);
   if (workers > 1 && localOnly && !options.recordsPath && !options.onRecord) {
     const listing = emptyReadStats();
-    const files: string[] = [];
-    for (const s of sources) {
-      try {
-        files.push(...(await listLocal(s, options, listing)));
-      } catch {
-        files.push(s); // the reader names the problem
-      }
-    }
+    const files = await localFilesOf(sources, options, listing);
     // Threads pay off only on enough data; a few small files are read faster right here.
     const bytes = files.reduce((n, f) => n + (statSync(f, { throwIfNoEntry: false })?.size ?? 0), 0);
     if (files.length >= 2 && bytes >= (options.parallelMinBytes ?? 8 * 1024 * 1024)) {

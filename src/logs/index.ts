@@ -10,7 +10,44 @@ export { type AnalyseOptions, analyseAlbLogs, type LogAnalysis } from './analyse
 export { ERROR_REASONS, type ErrorReason, errorReason, explainErrorReason } from './error-reasons.js';
 export { ALB_FIELDS, type AlbField, MIN_FIELD_COUNT } from './fields.js';
 export { formatAlbLine } from './format-line.js';
+export {
+  albFormat,
+  formatOf,
+  type LogFormat,
+  type LogFormatName,
+  type LogLineSink,
+  type LogWindow,
+} from './formats.js';
+export type {
+  LineReaderOptions,
+  LineRef,
+  LogFieldVisitor,
+  LogVisitor,
+} from './line-reader.js';
 export { AlbParseError, parseAlbLine } from './parse-line.js';
 export { type AlbLogRecord, albRecord, requestLineParts } from './record.js';
 export { albLogKey, parseAlbLogKey } from './s3-key.js';
-export { type ReadOptions, type ReadStats, readAlbLogs } from './sources.js';
+export {
+  type AwsOptions,
+  LocalLogSource,
+  type LogObject,
+  type LogSource,
+  type LogSourceOptions,
+  logSourceFor,
+  type OpenedLog,
+  parseS3Url,
+  type S3LogObject,
+  S3LogSource,
+  StdinLogSource,
+} from './sources/index.js';
+export {
+  emptyReadStats,
+  type ReadOptions,
+  type ReadProgress,
+  type ReadStats,
+  readAlbLogFields,
+  readAlbLogs,
+  readLogSources,
+  type SourceError,
+  type SourceReadOptions,
+} from './sources.js';

@@ -6,11 +6,10 @@
  */
 import {
   type CloudWatchClient,
-  GetMetricDataCommand,
-  type GetMetricDataCommandOutput,
   ListMetricsCommand,
   type ListMetricsCommandOutput,
   type MetricDataQuery,
+  paginateGetMetricData,
 } from '@aws-sdk/client-cloudwatch';
 import {
   GetAccountSettingsCommand,
@@ -21,6 +20,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { type AwsConnection, awsClientConfig, toRemoteError } from '../common/aws.js';
 import { ExitCode, ThrottlescopeError, UsageError } from '../common/errors.js';
+import { mapBounded } from '../common/map-bounded.js';
 import { type NoisyNeighbourRanking, rankNoisyNeighbours } from './rank.js';
 import { alignDown, alignUp, emptySeries, type TimeSeries } from './series.js';
 
@@ -175,22 +175,21 @@ async function call<T>(operation: string, signal: AbortSignal | undefined, fn: (
 /** Refusals we can work around (with a warning); anything else (no credentials, unreachable) is fatal. */
 const degradable = (e: ThrottlescopeError) => e.code === 'TS_AWS_ACCESS_DENIED';
 
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(Math.max(1, limit), items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i] as T);
-      }
-    }),
-  );
-  return out;
+/**
+ * An SDK v3 paginator's pages, a failure to fetch one becoming the one-line error `call` gives.
+ * Failures of the caller's loop body are not the paginator's and pass as they are.
+ */
+async function* remotePages<P>(
+  operation: string,
+  signal: AbortSignal | undefined,
+  pages: AsyncIterable<P>,
+): AsyncGenerator<P> {
+  const iterator = pages[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await call(operation, signal, () => iterator.next());
+    if (next.done) return;
+    yield next.value;
+  }
 }
 
 /**
@@ -227,21 +226,18 @@ export async function getMetricSeries(
         Stat: q.stat,
       },
     }));
-    let token: string | undefined;
-    do {
-      const page: GetMetricDataCommandOutput = await call('CloudWatch GetMetricData', options.signal, () =>
-        cw.send(
-          new GetMetricDataCommand({
-            MetricDataQueries,
-            StartTime: new Date(c.startMs),
-            EndTime: new Date(c.endMs),
-            ScanBy: 'TimestampAscending',
-            NextToken: token,
-            MaxDatapoints: options.maxDatapointsPerPage,
-          }),
-          { abortSignal: options.signal },
-        ),
-      );
+    const pages = paginateGetMetricData(
+      { client: cw },
+      {
+        MetricDataQueries,
+        StartTime: new Date(c.startMs),
+        EndTime: new Date(c.endMs),
+        ScanBy: 'TimestampAscending',
+        MaxDatapoints: options.maxDatapointsPerPage,
+      },
+      { abortSignal: options.signal },
+    );
+    for await (const page of remotePages('CloudWatch GetMetricData', options.signal, pages)) {
       for (const r of page.MetricDataResults ?? []) {
         const index = Number((r.Id ?? '').slice(1));
         const map = results[index];
@@ -260,8 +256,7 @@ export async function getMetricSeries(
       }
       for (const m of page.Messages ?? [])
         messages.add(`GetMetricData: ${m.Code ?? ''} ${m.Value ?? ''}`.trim());
-      token = page.NextToken || undefined;
-    } while (token);
+    }
   }
   return {
     series: results.map((m) => {
@@ -525,7 +520,7 @@ async function collectWithClients(clients: CollectClients, options: CollectOptio
   }
 
   const reservedFailures: ThrottlescopeError[] = [];
-  const reserved = await mapLimited(functions, options.concurrency ?? 8, async (f) => {
+  const reserved = await mapBounded(functions, options.concurrency ?? 8, async (f) => {
     try {
       const r = await call(`Lambda GetFunctionConcurrency ${f.name}`, signal, () =>
         clients.lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: f.name }), {

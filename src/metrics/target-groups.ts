@@ -6,9 +6,9 @@
  * gaps for the user.
  */
 import {
-  DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
+  paginateDescribeTargetGroups,
   type TargetGroup,
   TargetGroupNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -129,10 +129,16 @@ async function describeTargetGroups(
 ): Promise<Map<string, TargetGroup>> {
   const found = new Map<string, TargetGroup>();
   const describe = async (filter: { TargetGroupArns: string[] } | { Names: string[] }) => {
-    const out = await client.send(new DescribeTargetGroupsCommand(filter), { abortSignal: signal });
-    for (const tg of out.TargetGroups ?? []) {
-      const dimension = dimensionOf(tg.TargetGroupArn);
-      if (dimension) found.set(dimension, tg);
+    // A batch fits one page (400 groups); NextMarker is followed all the same.
+    for await (const page of paginateDescribeTargetGroups(
+      { client },
+      { ...filter },
+      { abortSignal: signal },
+    )) {
+      for (const tg of page.TargetGroups ?? []) {
+        const dimension = dimensionOf(tg.TargetGroupArn);
+        if (dimension) found.set(dimension, tg);
+      }
     }
   };
   const byArn = refs.filter((r) => r.arn !== undefined).map((r) => r.arn as string);

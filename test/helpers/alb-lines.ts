@@ -1,8 +1,23 @@
 import { formatAlbLine } from '../../src/logs/format-line.js';
 import { albRecord } from '../../src/logs/record.js';
+import { albLogKey } from '../../src/logs/s3-key.js';
 
 export const TG_API = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api/73e2d6bc24d8a067';
 export const TG_WEB = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0a1b2c3d4e5f6789';
+
+/** The key AWS gives the `shop` load balancer's log file delivered at `endMs` (eu-west-1). */
+export function shopLogKey(prefix: string, endMs: number, random: string): string {
+  return albLogKey({
+    prefix,
+    accountId: '123456789012',
+    region: 'eu-west-1',
+    loadBalancerName: 'shop',
+    loadBalancerId: '50dc6c495c0c9188',
+    endMs,
+    nodeIp: '10.0.1.17',
+    random,
+  });
+}
 
 /** One realistic Lambda-target entry at `ms`; throttled entries look as the ALB writes them. */
 export function lambdaLine(

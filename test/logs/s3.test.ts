@@ -3,24 +3,13 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAwsEndpoint } from '../../src/lab/aws-api/server.js';
 import { analyseAlbLogs } from '../../src/logs/analyse.js';
-import { albLogKey } from '../../src/logs/s3-key.js';
-import { lambdaLine } from '../helpers/alb-lines.js';
+import { lambdaLine, shopLogKey } from '../helpers/alb-lines.js';
 import { createMemoryBackend, type MemoryBackend, REGION } from '../helpers/memory-backend.js';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
 let backend: MemoryBackend;
 let endpoint: { url: string; close(): Promise<void> };
-const key = (endMs: number, random: string) =>
-  albLogKey({
-    prefix: 'alb',
-    accountId: '123456789012',
-    region: REGION,
-    loadBalancerName: 'shop',
-    loadBalancerId: '50dc6c495c0c9188',
-    endMs,
-    nodeIp: '10.0.1.17',
-    random,
-  });
+const key = (endMs: number, random: string) => shopLogKey('alb', endMs, random);
 
 beforeAll(async () => {
   backend = createMemoryBackend();

@@ -1,5 +1,5 @@
 /** The collector against scripted clients: refusals it works around, refusals it cannot, and call planning. */
-import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -32,7 +32,8 @@ function scripted(handlers: Record<string, Handler>): CollectClients & { calls: 
   return {
     calls,
     lambda: client as unknown as LambdaClient,
-    cloudwatch: client as unknown as CloudWatchClient,
+    // The SDK's paginators take only a client of their service's class.
+    cloudwatch: Object.setPrototypeOf({ ...client }, CloudWatchClient.prototype) as CloudWatchClient,
   };
 }
 
