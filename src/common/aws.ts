@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ExitCode, ThrottlescopeError } from './errors.js';
+import { type ErrorCode, ThrottlescopeError } from './errors.js';
 
 export interface AwsConnection {
   /** --region: wins over AWS_REGION, AWS_DEFAULT_REGION and the profile's region. */
@@ -120,7 +120,6 @@ export async function awsClientConfig(
       throw new ThrottlescopeError(
         'TS_AWS_NO_REGION',
         `no AWS region: pass --region, set AWS_REGION, or set a region in the ${profile ? `"${profile}"` : 'default'} profile`,
-        { exitCode: ExitCode.usage },
       );
     }
     region = 'us-east-1';
@@ -187,8 +186,7 @@ export function toRemoteError(error: unknown, operation: string): ThrottlescopeE
   const name = e.Code ?? e.name ?? 'Error';
   const message = oneLine(e.message ?? String(error));
   const status = e.$metadata?.httpStatusCode;
-  const make = (code: string, text: string) =>
-    new ThrottlescopeError(code, text, { exitCode: ExitCode.remote, cause: error });
+  const make = (code: ErrorCode, text: string) => new ThrottlescopeError(code, text, { cause: error });
 
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
     return make(

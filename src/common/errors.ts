@@ -1,50 +1,34 @@
 /**
  * Every failure a user can see is a ThrottlescopeError with a stable `code`.
- * The CLI maps `exitCode` to the process exit status; the library never exits.
- * Codes and exit codes are a public interface: keep docs/errors.md in step.
+ * The CLI maps `exitCode` (derived from the code's registry entry) to the process exit status;
+ * the library never exits. Codes and exit codes are a public interface: docs/errors.md.
  */
 
-/** Exit codes shared by every command (docs/errors.md). */
-export const ExitCode = {
-  ok: 0,
-  /** A bug: an error that is not a ThrottlescopeError. */
-  internal: 1,
-  /** Bad flags, bad config or scenario file: nothing was attempted. */
-  usage: 2,
-  /** Input could not be read at all (file, directory, gzip, S3 object, probe dir). */
-  input: 3,
-  /** A remote service refused or failed (AWS API, lab endpoint). */
-  remote: 4,
-  /** The local environment failed (port in use, unwritable output, disk full). */
-  environment: 5,
-  /** The command ran and its verdict is negative (e.g. verify says "worse", probe failures with --fail-on-error). */
-  verdict: 6,
-  /** Stopped by SIGINT/SIGTERM after writing what it had. */
-  interrupted: 130,
-} as const;
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+import { type ErrorCode, type ExitCodeValue, exitCodeFor } from './error-codes.js';
+
+export { type ErrorCode, ExitCode, type ExitCodeValue } from './error-codes.js';
 
 export interface ThrottlescopeErrorOptions {
   cause?: unknown;
-  exitCode?: ExitCodeValue;
 }
 
 export class ThrottlescopeError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
+  /** Derived from the code (src/common/error-codes.ts), never chosen at the call site. */
   readonly exitCode: ExitCodeValue;
 
-  constructor(code: string, message: string, options: ThrottlescopeErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: ThrottlescopeErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ThrottlescopeError';
     this.code = code;
-    this.exitCode = options.exitCode ?? ExitCode.internal;
+    this.exitCode = exitCodeFor(code);
   }
 }
 
 /** Flags or values the user gave that cannot be used. */
 export class UsageError extends ThrottlescopeError {
-  constructor(message: string, options: Omit<ThrottlescopeErrorOptions, 'exitCode'> = {}) {
-    super('TS_USAGE', message, { ...options, exitCode: ExitCode.usage });
+  constructor(message: string, options: ThrottlescopeErrorOptions = {}) {
+    super('TS_USAGE', message, options);
     this.name = 'UsageError';
   }
 }
@@ -56,7 +40,6 @@ export class ConfigError extends ThrottlescopeError {
     super(
       'TS_CONFIG_INVALID',
       `${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}: ${problems.join('; ')}`,
-      { exitCode: ExitCode.usage },
     );
     this.name = 'ConfigError';
     this.problems = problems;

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { ThrottlescopeError } from '../common/errors.js';
 import { buildReportModel } from '../diagnose/report-model.js';
 import type { RootCauseCode } from '../diagnose/rules.js';
 import { runDiagnosis } from '../diagnose/run.js';
@@ -103,8 +103,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     say(
       `   ${b.failed} of ${b.total} failed (${((100 * b.failed) / Math.max(1, b.total)).toFixed(1)}%), in ${episodesOf(before)} streaks; ${b.urls.filter((u) => u.failed > 0).length} of ${urls.length} URLs affected.`,
     );
-    if (options.signal?.aborted)
-      throw new ThrottlescopeError('TS_INTERRUPTED', 'demo interrupted', { exitCode: ExitCode.interrupted });
+    if (options.signal?.aborted) throw new ThrottlescopeError('TS_INTERRUPTED', 'demo interrupted');
 
     await lab.flush();
     const bucket = scenario.loadBalancer.accessLogs.bucket;

@@ -6,7 +6,7 @@ import {
   PutFunctionConcurrencyCommand,
 } from '@aws-sdk/client-lambda';
 import { type AwsConnection, awsClientConfig, toRemoteError } from '../common/aws.js';
-import { ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { ThrottlescopeError } from '../common/errors.js';
 import type { ConcurrencyChange } from './recommend.js';
 
 /** What `fix --apply` changed, so `fix --rollback FILE` can put it back. */
@@ -53,7 +53,7 @@ async function setReserved(client: LambdaClient, name: string, value: number | n
     throw new ThrottlescopeError(
       (error as { name?: string }).name === 'InvalidParameterValueException' ? 'TS_FIX_REFUSED' : e.code,
       e.message,
-      { exitCode: ExitCode.remote, cause: error },
+      { cause: error },
     );
   }
 }
@@ -89,9 +89,6 @@ export async function applyChanges(
       throw new ThrottlescopeError(
         'TS_OUTPUT_UNWRITABLE',
         `cannot write the rollback file ${rollbackPath}: ${(error as Error).message}; nothing was changed`,
-        {
-          exitCode: ExitCode.environment,
-        },
       );
     }
     const done: ConcurrencyChange[] = [];
@@ -121,15 +118,10 @@ export async function rollbackChanges(path: string, conn: AwsConnection = {}): P
     throw new ThrottlescopeError(
       'TS_FIX_ROLLBACK_INVALID',
       `cannot read rollback file ${path}: ${(error as Error).message}`,
-      {
-        exitCode: ExitCode.input,
-      },
     );
   }
   if (file.kind !== 'throttlescope-rollback' || !Array.isArray(file.functions)) {
-    throw new ThrottlescopeError('TS_FIX_ROLLBACK_INVALID', `${path} is not a throttlescope rollback file`, {
-      exitCode: ExitCode.input,
-    });
+    throw new ThrottlescopeError('TS_FIX_ROLLBACK_INVALID', `${path} is not a throttlescope rollback file`);
   }
   const { client } = await lambdaClient({
     region: conn.region ?? file.region,

@@ -1,4 +1,4 @@
-import { ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { ThrottlescopeError } from '../common/errors.js';
 import type { MetricsEvidence } from '../diagnose/evidence.js';
 import type { Diagnosis } from '../diagnose/rules.js';
 import { seriesMax, seriesSum } from '../metrics/series.js';
@@ -81,7 +81,6 @@ function guaranteeVictims(diagnosis: Diagnosis, metrics: MetricsEvidence, option
     new ThrottlescopeError(
       'TS_FIX_NO_CULPRIT',
       `no single function to cap: ${diagnosis.headline}. ${why}; reserve concurrency for the functions that must not be throttled (${diagnosis.victims.join(', ') || 'the victims'}), cap the busy ones together, or raise the account limit`,
-      { exitCode: ExitCode.verdict },
     );
   const functions = metrics.functions
     .filter((f) => victims.has(f.name) || f.reserved != null || seriesSum(f.series.invocations) > 0)
@@ -132,7 +131,6 @@ export function recommendFix(
     throw new ThrottlescopeError(
       'TS_FIX_NO_CULPRIT',
       `no concurrency change recommended: ${diagnosis.headline}. The failing requests got no HTTP answer, so no Lambda function was invoked or throttled for them and reserved concurrency cannot help; fix reachability first (the diagnosis lists what each kind of failure means and what to check), then probe again`,
-      { exitCode: ExitCode.verdict },
     );
   }
   if (diagnosis.rootCause === 'unexplained') {
@@ -140,7 +138,6 @@ export function recommendFix(
     throw new ThrottlescopeError(
       'TS_FIX_NO_CULPRIT',
       `no concurrency change recommended: ${diagnosis.headline}. Nothing in the evidence shows throttling, and reserving concurrency without it could take capacity from other functions; give the missing evidence and diagnose again${missing}`,
-      { exitCode: ExitCode.verdict },
     );
   }
   const culpritName = diagnosis.culprit;
@@ -149,16 +146,12 @@ export function recommendFix(
     throw new ThrottlescopeError(
       'TS_FIX_NO_CULPRIT',
       `nothing to fix: the diagnosis (${diagnosis.rootCause}) names no function`,
-      {
-        exitCode: ExitCode.verdict,
-      },
     );
   }
   if (!metrics) {
     throw new ThrottlescopeError(
       'TS_FIX_NO_METRICS',
       'cannot size reserved concurrency without CloudWatch metrics (ConcurrentExecutions, Invocations, Duration): give credentials or --endpoint-url',
-      { exitCode: ExitCode.input },
     );
   }
   if (!culpritName) return guaranteeVictims(diagnosis, metrics, options);
@@ -169,7 +162,6 @@ export function recommendFix(
     throw new ThrottlescopeError(
       'TS_FIX_NO_CULPRIT',
       `the culprit ${culpritName} has no metrics in the window`,
-      { exitCode: ExitCode.input },
     );
   }
   const victims = new Set(diagnosis.victims);

@@ -12,7 +12,7 @@ import type { Pool } from 'undici';
 import { type Clock, scaledClock } from '../common/clock.js';
 import { LambdaLimits } from '../common/concurrency/aws-limits.js';
 import { ConcurrencyPool, type PoolSnapshot } from '../common/concurrency/pool.js';
-import { ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { ThrottlescopeError } from '../common/errors.js';
 import { type AccessLogStatus, AccessLogWriter } from './access-log.js';
 import { Router } from './alb/rules.js';
 import { type AlbCounters, AlbFront, type AlbTargetGroup } from './alb/server.js';
@@ -179,7 +179,7 @@ export async function startLab(scenario: Scenario, opts: StartLabOptions = {}): 
     throw new ThrottlescopeError(
       'TS_LAB_LISTEN',
       `lab: cannot listen on ${host}:${opts.albPort ?? 0} for the ALB: ${(error as Error).message}`,
-      { cause: error, exitCode: ExitCode.environment },
+      { cause: error },
     );
   }
   const albUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

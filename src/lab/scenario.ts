@@ -11,7 +11,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { LambdaLimits, scaledUnreservedMinimum } from '../common/concurrency/aws-limits.js';
-import { ConfigError, ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { ConfigError, ThrottlescopeError } from '../common/errors.js';
 
 /** AWS limits the scenario format checks. */
 export const ScenarioLimits = {
@@ -648,7 +648,6 @@ export function loadScenarioFile(path: string): Scenario {
       `cannot read scenario ${path}: ${(error as Error).message}`,
       {
         cause: error,
-        exitCode: ExitCode.input,
       },
     );
   }

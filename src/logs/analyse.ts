@@ -1,7 +1,7 @@
 import { createWriteStream, statSync, type WriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { ThrottlescopeError } from '../common/errors.js';
 import { type AggregatorState, LogAggregator, type LogFilter, type LogSummary } from './aggregate.js';
 import type { AlbParseError } from './parse-line.js';
 import type { AlbLogRecord } from './record.js';
@@ -243,9 +243,6 @@ export async function analyseAlbLogs(
       throw new ThrottlescopeError(
         'TS_OUTPUT_UNWRITABLE',
         `cannot write ${options.recordsPath}: ${writeError.message}`,
-        {
-          exitCode: ExitCode.environment,
-        },
       );
     }
   }
@@ -287,9 +284,6 @@ export async function analyseAlbLogs(
     throw new ThrottlescopeError(
       'TS_OUTPUT_UNWRITABLE',
       `writing ${options.recordsPath} failed: ${writeError.message}`,
-      {
-        exitCode: ExitCode.environment,
-      },
     );
   }
   return {

@@ -1,4 +1,4 @@
-import { ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { ThrottlescopeError } from '../common/errors.js';
 import { ALB_FIELDS, type AlbField, MIN_FIELD_COUNT } from './fields.js';
 import type { AlbLogRecord } from './record.js';
 
@@ -7,9 +7,7 @@ export class AlbParseError extends ThrottlescopeError {
   readonly field: string;
   readonly column: number;
   constructor(field: string, column: number, message: string) {
-    super('TS_LOG_MALFORMED', `field ${field} (column ${column + 1}): ${message}`, {
-      exitCode: ExitCode.input,
-    });
+    super('TS_LOG_MALFORMED', `field ${field} (column ${column + 1}): ${message}`);
     this.name = 'AlbParseError';
     this.field = field;
     this.column = column;

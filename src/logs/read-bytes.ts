@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
-import { ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { ThrottlescopeError } from '../common/errors.js';
 import type { LogFormat } from './formats.js';
 import { inflateChunkSize, inflateSingleGzipMember, isInflateScratch } from './gzip.js';
 import type { LineCounts, LineReaderTarget } from './line-reader.js';
@@ -143,7 +143,7 @@ export async function consumeStream(
     throw new ThrottlescopeError(
       'TS_LOG_SOURCE',
       `${source}: ${describeStreamError(error)} after ${reader.lineNo} lines (the lines before it were kept)`,
-      { exitCode: ExitCode.input, cause: error },
+      { cause: error },
     );
   }
   reader.end();

@@ -19,7 +19,7 @@ import {
   type ListFunctionsCommandOutput,
 } from '@aws-sdk/client-lambda';
 import { type AwsConnection, awsClientConfig, toRemoteError } from '../common/aws.js';
-import { ExitCode, ThrottlescopeError, UsageError } from '../common/errors.js';
+import { ThrottlescopeError, UsageError } from '../common/errors.js';
 import { mapBounded } from '../common/map-bounded.js';
 import { type NoisyNeighbourRanking, rankNoisyNeighbours } from './rank.js';
 import { alignDown, alignUp, emptySeries, type TimeSeries } from './series.js';
@@ -164,7 +164,6 @@ async function call<T>(operation: string, signal: AbortSignal | undefined, fn: (
   } catch (error) {
     if (signal?.aborted) {
       throw new ThrottlescopeError('TS_INTERRUPTED', `${operation}: interrupted`, {
-        exitCode: ExitCode.interrupted,
         cause: error,
       });
     }

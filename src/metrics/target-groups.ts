@@ -13,7 +13,7 @@ import {
   TargetGroupNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { type AwsConnection, awsClientConfig, toRemoteError } from '../common/aws.js';
-import { ExitCode, isThrottlescopeError, ThrottlescopeError } from '../common/errors.js';
+import { isThrottlescopeError, ThrottlescopeError } from '../common/errors.js';
 
 export interface TargetGroupFunctions {
   /**
@@ -178,7 +178,6 @@ function chunks<T>(items: readonly T[]): T[][] {
 function remoteMessage(error: unknown, operation: string, signal: AbortSignal | undefined): string {
   if (signal?.aborted) {
     throw new ThrottlescopeError('TS_INTERRUPTED', `${operation}: interrupted`, {
-      exitCode: ExitCode.interrupted,
       cause: error,
     });
   }

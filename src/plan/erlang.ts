@@ -1,7 +1,7 @@
-import { ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { ThrottlescopeError } from '../common/errors.js';
 
 function invalid(message: string): ThrottlescopeError {
-  return new ThrottlescopeError('TS_PLAN_INVALID', message, { exitCode: ExitCode.usage });
+  return new ThrottlescopeError('TS_PLAN_INVALID', message);
 }
 
 function assertLoad(load: number): void {

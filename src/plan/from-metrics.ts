@@ -5,7 +5,7 @@
  * `plan recommend --metrics` and `fix` both build their PlanInput here.
  */
 import { LambdaLimits, scaledUnreservedMinimum } from '../common/concurrency/aws-limits.js';
-import { ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { ThrottlescopeError } from '../common/errors.js';
 import type { PlanInput, PlannedFunction } from './recommend.js';
 
 /** A CloudWatch series: ascending bucket starts (epoch ms), buckets without data absent. */
@@ -185,9 +185,6 @@ export function planFromMetrics(report: MetricsHistory, options: MetricsPlanOpti
     throw new ThrottlescopeError(
       'TS_PLAN_INVALID',
       `the account limit must be a positive integer, got ${limit}`,
-      {
-        exitCode: ExitCode.input,
-      },
     );
   }
   const albFacing = new Set(options.albFacing ?? []);

@@ -21,7 +21,7 @@
  * - the account's limit, unreserved minimum, reservations and scaling rate are the scenario's.
  */
 import { LambdaLimits } from '../common/concurrency/aws-limits.js';
-import { ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { ThrottlescopeError } from '../common/errors.js';
 import { Router } from '../lab/alb/rules.js';
 import { PollerBackoff } from '../lab/background.js';
 import type { Distribution, RateSpec, Scenario } from '../lab/scenario.js';
@@ -73,7 +73,7 @@ export interface ScenarioPlan {
 }
 
 function invalid(message: string): ThrottlescopeError {
-  return new ThrottlescopeError('TS_PLAN_INVALID', message, { exitCode: ExitCode.usage });
+  return new ThrottlescopeError('TS_PLAN_INVALID', message);
 }
 
 /** The simulator's model of a scenario duration distribution (lab milliseconds). */

@@ -1,4 +1,4 @@
-import { ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { ThrottlescopeError } from '../common/errors.js';
 import { erlangB, minServersFor, offeredLoad } from './erlang.js';
 import {
   type ArrivalModel,
@@ -89,7 +89,7 @@ const MIN_WINDOW_MINUTES = 10;
 const QUEUE_UTILISATION = 0.9;
 
 function invalid(message: string): ThrottlescopeError {
-  return new ThrottlescopeError('TS_PLAN_INVALID', message, { exitCode: ExitCode.usage });
+  return new ThrottlescopeError('TS_PLAN_INVALID', message);
 }
 
 function formatPercent(p: number): string {
@@ -348,7 +348,6 @@ export function recommendReserved(input: PlanInput, options: RecommendOptions = 
       `the guarantees need ${reservedWithoutCulprit} reserved concurrency but the account can reserve only ${reservable} ` +
         `(limit ${input.accountLimit} minus the unreserved minimum ${input.unreservedMinimum}); ` +
         `raise the account limit to at least ${reservedWithoutCulprit + input.unreservedMinimum} or relax the target`,
-      { exitCode: ExitCode.usage },
     );
   }
 
@@ -389,7 +388,6 @@ export function recommendReserved(input: PlanInput, options: RecommendOptions = 
         'TS_PLAN_INFEASIBLE',
         `${culprit.name} needs ${cap} concurrency but only ${room} is left to reserve after the guarantees; ` +
           `raise the account limit to at least ${reservedWithoutCulprit + cap + input.unreservedMinimum} or relax the target`,
-        { exitCode: ExitCode.usage },
       );
     }
     recommended[culpritIndex] = cap;
@@ -485,7 +483,6 @@ function sizeQueueCulprit(
       `${culprit.name} needs at least ${floor} concurrency but only ${Math.max(0, room)} is left after the guarantees ` +
         `and the shared pool's own need (${poolNeed}); raise the account limit to at least ` +
         `${input.accountLimit + floor - Math.max(0, room)} or relax the target`,
-      { exitCode: ExitCode.usage },
     );
   }
   const cap = Math.min(need, room);

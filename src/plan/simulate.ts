@@ -1,5 +1,5 @@
 import { ConcurrencyPool } from '../common/concurrency/pool.js';
-import { ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { ThrottlescopeError } from '../common/errors.js';
 import { wilsonInterval } from '../common/stats.js';
 import { Random } from './random.js';
 
@@ -124,7 +124,7 @@ const STREAM_ARRIVALS = 1;
 const STREAM_DURATIONS = 2;
 
 function invalid(message: string): ThrottlescopeError {
-  return new ThrottlescopeError('TS_PLAN_INVALID', message, { exitCode: ExitCode.usage });
+  return new ThrottlescopeError('TS_PLAN_INVALID', message);
 }
 
 function isNonNegativeFinite(value: unknown): value is number {

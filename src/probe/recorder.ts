@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { describeCause, ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { describeCause, ThrottlescopeError } from '../common/errors.js';
 import { HAR_CREATOR, type HarEntry } from './har.js';
 import type { ProbeRecord } from './record.js';
 
@@ -29,7 +29,7 @@ const HIGH_WATER = 8 * 1024 * 1024;
 
 export class OutputError extends ThrottlescopeError {
   constructor(message: string, cause?: unknown) {
-    super('TS_PROBE_OUTPUT', message, { exitCode: ExitCode.environment, cause });
+    super('TS_PROBE_OUTPUT', message, { cause });
     this.name = 'OutputError';
   }
 }

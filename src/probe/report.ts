@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { describeCause, ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { describeCause, ThrottlescopeError } from '../common/errors.js';
 import { ERROR_CLASSES, ORIGINS } from './classify.js';
 import type { ProbeRecord } from './record.js';
 import { FILES } from './recorder.js';
@@ -26,7 +26,7 @@ export interface ProbeReport {
 
 export class ProbeDirError extends ThrottlescopeError {
   constructor(message: string, cause?: unknown) {
-    super('TS_PROBE_DIR', message, { exitCode: ExitCode.input, cause });
+    super('TS_PROBE_DIR', message, { cause });
     this.name = 'ProbeDirError';
   }
 }

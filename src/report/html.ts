@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { ExitCode, ThrottlescopeError } from '../common/errors.js';
+import { ThrottlescopeError } from '../common/errors.js';
 import { CLIENT_SCRIPT } from './client-script.js';
 import { embedJson, escapeHtml } from './escape.js';
 import type {
@@ -50,7 +50,7 @@ export function chartJsSource(): string {
       `cannot read the Chart.js build${file ? ` at ${file}` : ''} for the HTML report (is the chart.js package installed?): ${
         cause instanceof Error ? cause.message : String(cause)
       }`,
-      { cause, exitCode: ExitCode.environment },
+      { cause },
     );
   }
   text = normaliseNewlines(text)
@@ -60,7 +60,6 @@ export function chartJsSource(): string {
     throw new ThrottlescopeError(
       'TS_REPORT_ASSET',
       `${file} contains a sequence that would end an inline <script>; refusing to inline it`,
-      { exitCode: ExitCode.environment },
     );
   }
   chartJsCache = text;

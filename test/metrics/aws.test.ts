@@ -148,7 +148,7 @@ describe('toRemoteError', () => {
       code: 'TS_AWS_ERROR',
       message: 'CloudWatch GetMetricData: ValidationError: bad',
     });
-    const already = new ThrottlescopeError('TS_X', 'x');
+    const already = new ThrottlescopeError('TS_INTERNAL', 'x');
     expect(toRemoteError(already, 'op')).toBe(already);
   });
 });

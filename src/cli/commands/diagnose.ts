@@ -100,9 +100,7 @@ export const command: Command = {
     const result = await runDiagnosis(diagnoseOptionsFrom('diagnose', values, ctx, now));
     const e = result.evidence;
     if (!e.logs && !e.metrics && !e.probe) {
-      throw new ThrottlescopeError('TS_NO_EVIDENCE', `no evidence could be read: ${e.gaps.join('; ')}`, {
-        exitCode: ExitCode.input,
-      });
+      throw new ThrottlescopeError('TS_NO_EVIDENCE', `no evidence could be read: ${e.gaps.join('; ')}`);
     }
     if (values.html) {
       const html = renderHtmlReport(buildReportModel(e, result.diagnosis, { now }));
@@ -112,9 +110,6 @@ export const command: Command = {
         throw new ThrottlescopeError(
           'TS_OUTPUT_UNWRITABLE',
           `cannot write ${values.html}: ${(error as Error).message}`,
-          {
-            exitCode: ExitCode.environment,
-          },
         );
       }
     }

@@ -52,7 +52,7 @@ async function startAws(backend: LabBackend, host: string, port: number): Promis
     throw new ThrottlescopeError(
       'TS_LAB_LISTEN',
       `lab: cannot start the AWS endpoint on ${host}:${port}: ${(error as Error).message}`,
-      { cause: error, exitCode: ExitCode.environment },
+      { cause: error },
     );
   }
 }

@@ -179,7 +179,6 @@ export const command: Command = {
       throw new ThrottlescopeError(
         'TS_LOG_UNREADABLE',
         `nothing could be read from ${positionals.join(', ')}: all ${summary.malformed.toLocaleString('en-US')} line(s) are malformed, none is an ALB access-log entry${first ? ` (first: ${first})` : ''}`,
-        { exitCode: ExitCode.input },
       );
     }
     summary.topFailingPaths = summary.topFailingPaths.slice(0, top);
@@ -201,9 +200,7 @@ export const command: Command = {
       return remote && summary.lines === 0 ? ExitCode.remote : ExitCode.input;
     }
     if (summary.files === 0) {
-      throw new ThrottlescopeError('TS_LOG_SOURCE', `no log files found in ${positionals.join(', ')}`, {
-        exitCode: ExitCode.input,
-      });
+      throw new ThrottlescopeError('TS_LOG_SOURCE', `no log files found in ${positionals.join(', ')}`);
     }
     return ExitCode.ok;
   },

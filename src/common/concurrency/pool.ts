@@ -1,4 +1,4 @@
-import { ExitCode, ThrottlescopeError } from '../errors.js';
+import { ThrottlescopeError } from '../errors.js';
 import { LambdaLimits, type ThrottleCause } from './aws-limits.js';
 
 /**
@@ -42,7 +42,7 @@ export interface PoolSnapshot {
 export class PoolConfigError extends ThrottlescopeError {
   readonly awsCode: string;
   constructor(message: string, awsCode = 'InvalidParameterValueException') {
-    super('TS_POOL_INVALID_RESERVATION', message, { exitCode: ExitCode.usage });
+    super('TS_POOL_INVALID_RESERVATION', message);
     this.name = 'PoolConfigError';
     this.awsCode = awsCode;
   }

@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type AwsConnection, awsClientConfig, toRemoteError } from '../../common/aws.js';
-import { ExitCode, ThrottlescopeError } from '../../common/errors.js';
+import { ThrottlescopeError } from '../../common/errors.js';
 import { formatOf, type LogWindow } from '../formats.js';
 import { albLogDayPrefix } from '../s3-key.js';
 import { describeFailure, type LogObject, type LogSource, type OpenedLog } from './source.js';
@@ -25,9 +25,7 @@ export interface S3Location {
 export function parseS3Url(url: string): S3Location {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
   if (!m?.[1]) {
-    throw new ThrottlescopeError('TS_USAGE', `expected s3://bucket[/prefix], got "${url}"`, {
-      exitCode: ExitCode.usage,
-    });
+    throw new ThrottlescopeError('TS_USAGE', `expected s3://bucket[/prefix], got "${url}"`);
   }
   return { bucket: m[1], prefix: m[2] ?? '' };
 }
