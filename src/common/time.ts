@@ -1,13 +1,22 @@
 import { UsageError } from './errors.js';
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/;
+/** The one duration grammar (flags, scenario files): a number, then ms, s, m, h or d; none is s. */
+const DURATION = /^(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h|d)?$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** "250ms", "10s", "5m", "1.5h", "2d"; a bare number is seconds. Returns milliseconds. */
-export function parseDuration(text: string, what = 'duration'): number {
+/** "250ms", "10s", "5m", "1.5h", "2d", ".5s"; a bare number is seconds. Milliseconds, or undefined. */
+export function durationMs(text: string): number | undefined {
   const m = DURATION.exec(text.trim());
-  if (!m) throw new UsageError(`${what}: expected a duration like 30s, 5m, 2h or 250ms, got "${text}"`);
-  return Number(m[1]) * (UNIT_MS[m[2] ?? 's'] ?? 1000);
+  return m ? Number(m[1]) * (UNIT_MS[m[2] ?? 's'] ?? 1000) : undefined;
+}
+
+/** As durationMs, throwing a UsageError that names `what` when the text is not a duration. */
+export function parseDuration(text: string, what = 'duration'): number {
+  const ms = durationMs(text);
+  if (ms === undefined) {
+    throw new UsageError(`${what}: expected a duration like 30s, 5m, 2h or 250ms, got "${text}"`);
+  }
+  return ms;
 }
 
 /**

@@ -12,6 +12,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { LambdaLimits, scaledUnreservedMinimum } from '../common/concurrency/aws-limits.js';
 import { ConfigError, ThrottlescopeError } from '../common/errors.js';
+import { durationMs } from '../common/time.js';
 
 /** AWS limits the scenario format checks. */
 export const ScenarioLimits = {
@@ -30,23 +31,20 @@ export const ScenarioLimits = {
   defaultLogIntervalSec: 300,
 } as const;
 
-const DURATION_TEXT = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A duration: a number of seconds, or text like `250ms`, `3s`, `5m`, `1h`. Parsed to milliseconds. */
+/** A duration: a number of seconds, or text in common/time.ts's grammar (`250ms`, `3s`, `5m`, `1h`). Parsed to milliseconds. */
 const duration = (what = 'a duration') =>
   z
     .union([z.number().nonnegative(), z.string()])
     .transform((v, ctx) => {
       if (typeof v === 'number') return v * 1000;
-      const m = DURATION_TEXT.exec(v.trim());
-      if (!m) {
+      const ms = durationMs(v);
+      if (ms === undefined) {
         ctx.addIssue({ code: 'custom', message: `expected ${what} like 250ms, 3s, 5m or 1h, got "${v}"` });
         return z.NEVER;
       }
-      return Number(m[1]) * (UNIT_MS[m[2] ?? 's'] ?? 1000);
+      return ms;
     })
-    .meta({ description: `${what}: seconds as a number, or text with a unit (ms, s, m, h)` });
+    .meta({ description: `${what}: seconds as a number, or text with a unit (ms, s, m, h, d)` });
 
 const nameRe = (what: string, re: RegExp, hint: string) =>
   z.string().regex(re, { message: `expected ${what} (${hint})` });
@@ -585,9 +583,7 @@ function checkRateOrder(rate: unknown, at: string, problems: string[]): void {
 
 function safeDurationMs(v: unknown): number | undefined {
   if (typeof v === 'number') return v >= 0 ? v * 1000 : undefined;
-  if (typeof v !== 'string') return undefined;
-  const m = DURATION_TEXT.exec(v.trim());
-  return m ? Number(m[1]) * (UNIT_MS[m[2] ?? 's'] ?? 1000) : undefined;
+  return typeof v === 'string' ? durationMs(v) : undefined;
 }
 
 /**
