@@ -19,6 +19,11 @@ export const DEFAULT_PROGRESS_INTERVAL_MS = 1_000;
 export const DEFAULT_GRACE_MS = 2_000;
 
 export type Arrivals = 'constant' | 'poisson';
+/**
+ * What callers may write: `uniform` is the scenario files' name (src/lab/scenario.ts) for the
+ * same evenly spaced arrivals, so both vocabularies work; the run records `constant`.
+ */
+export type ArrivalsInput = Arrivals | 'uniform';
 
 /** An inclusive range of HTTP status codes counted as success. */
 export interface StatusRange {
@@ -64,7 +69,7 @@ export interface ProbeOptionsInput {
   urls: string[];
   rate?: number | undefined;
   concurrency?: number | undefined;
-  arrivals?: Arrivals | undefined;
+  arrivals?: ArrivalsInput | undefined;
   seed?: number | undefined;
   connections?: number | undefined;
   maxInFlight?: number | undefined;
@@ -132,8 +137,9 @@ const schema = z.object({
     .optional(),
   concurrency: positiveInt('an integer >= 1').max(10_000, { error: 'expected at most 10000' }).optional(),
   arrivals: z
-    .enum(['constant', 'poisson'], { error: 'expected "constant" or "poisson"' })
-    .default('constant'),
+    .enum(['constant', 'uniform', 'poisson'], { error: 'expected "constant" (or "uniform") or "poisson"' })
+    .default('constant')
+    .transform((a): Arrivals => (a === 'uniform' ? 'constant' : a)),
   seed: z.number({ error: 'expected an integer' }).int({ error: 'expected an integer' }).optional(),
   connections: positiveInt('an integer >= 1').optional(),
   maxInFlight: positiveInt('an integer >= 1').default(DEFAULT_MAX_IN_FLIGHT),

@@ -23,6 +23,17 @@ describe('parseProbeOptions', () => {
     expect(o.redact).toBe(true);
   });
 
+  it("takes the scenarios' name `uniform` for constant arrivals, and records `constant`", () => {
+    const urls = ['http://127.0.0.1/'];
+    const uniform = parseProbeOptions({ urls, count: 3, rate: 5, arrivals: 'uniform' });
+    expect(uniform.model).toMatchObject({ kind: 'open', arrivals: 'constant' });
+    const constant = parseProbeOptions({ urls, count: 3, rate: 5, arrivals: 'constant' });
+    expect(constant.model).toMatchObject({ kind: 'open', arrivals: 'constant' });
+    expect(
+      usageMessage(() => parseProbeOptions({ urls, count: 3, rate: 5, arrivals: 'even' as 'constant' })),
+    ).toMatch(/"constant" \(or "uniform"\) or "poisson"/);
+  });
+
   it('uses a closed loop with --concurrency', () => {
     const o = parseProbeOptions({ urls: ['https://x.example/a?b=1'], concurrency: 4, durationMs: 1000 });
     expect(o.model).toEqual({ kind: 'closed', concurrency: 4 });
