@@ -1,3 +1,5 @@
+import type { FlagTable } from './flags.js';
+
 /** What a command gets from the process: the only place streams, env and signals come in. */
 export interface CliStream {
   write(chunk: string): boolean;
@@ -18,7 +20,10 @@ export interface CliContext {
 export interface Command {
   name: string;
   summary: string;
+  /** The --help text; its options come from `flagTables`. */
   usage: string;
+  /** Every flag table the command parses with (subcommands included), for the help test. */
+  flagTables: readonly FlagTable[];
   /** Returns the exit code. Throws ThrottlescopeError for user-facing failures. */
   run(argv: string[], ctx: CliContext): Promise<number>;
 }

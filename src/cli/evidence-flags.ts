@@ -1,21 +1,38 @@
-import { UsageError } from '../common/errors.js';
-import { parseTimeBound } from '../common/time.js';
 import type { DiagnoseOptions } from '../diagnose/run.js';
 import type { CliContext } from './context.js';
-import { numberFlag } from './flags.js';
+import { numberFlag, timeWindowFlags } from './flags.js';
 
-/** The evidence flags `diagnose` and `fix` share (parseArgs option table). */
-export const EVIDENCE_OPTIONS = {
-  logs: { type: 'string', multiple: true },
-  probe: { type: 'string' },
-  since: { type: 'string' },
-  until: { type: 'string' },
-  period: { type: 'string' },
-  'no-cloudwatch': { type: 'boolean', default: false },
-  'no-target-groups': { type: 'boolean', default: false },
-  region: { type: 'string' },
-  profile: { type: 'string' },
-  'endpoint-url': { type: 'string' },
+/** The evidence flags `diagnose` and `fix` share. */
+export const EVIDENCE_FLAGS = {
+  logs: {
+    type: 'string',
+    multiple: true,
+    arg: 'SOURCE',
+    help: 'ALB access logs: file, directory, - or s3://bucket/prefix (repeatable)',
+  },
+  probe: { type: 'string', arg: 'DIR', help: 'a recorded probe run (throttlescope probe --out DIR)' },
+  since: {
+    type: 'string',
+    arg: 'T',
+    help: 'window start (default: the probe run -2 min, else an hour before --until)',
+  },
+  until: { type: 'string', arg: 'T', help: 'window end (default: the probe run +2 min, else now)' },
+  period: { type: 'string', arg: 'S', help: 'CloudWatch period in seconds (default 60)' },
+  'no-cloudwatch': {
+    type: 'boolean',
+    help: 'do not read CloudWatch (default: read it when credentials or --endpoint-url exist)',
+  },
+  'no-target-groups': {
+    type: 'boolean',
+    help: 'do not ask ELBv2 which functions stand behind throttled target groups (same default)',
+  },
+  region: { type: 'string', arg: 'R', help: 'AWS region' },
+  profile: { type: 'string', arg: 'P', help: 'named AWS profile' },
+  'endpoint-url': {
+    type: 'string',
+    arg: 'URL',
+    help: "an AWS-compatible endpoint, e.g. the lab's (default AWS_ENDPOINT_URL)",
+  },
 } as const;
 
 export interface EvidenceValues {
@@ -38,11 +55,7 @@ export function diagnoseOptionsFrom(
   ctx: CliContext,
   now: number,
 ): DiagnoseOptions {
-  const sinceMs = values.since ? parseTimeBound(values.since, '--since', now) : undefined;
-  const untilMs = values.until ? parseTimeBound(values.until, '--until', now) : undefined;
-  if (sinceMs !== undefined && untilMs !== undefined && untilMs <= sinceMs) {
-    throw new UsageError(`${command}: --until must be after --since`);
-  }
+  const { sinceMs, untilMs } = timeWindowFlags(command, values, now);
   return {
     logs: values.logs,
     probeDir: values.probe,

@@ -2,6 +2,9 @@ import { ExitCode, isThrottlescopeError } from '../common/errors.js';
 import { safeForTerminal } from '../common/terminal.js';
 import type { CliContext, Command } from './context.js';
 
+/** Flag values that start with a dash (`--since -15m`) are joined in each command's parseFlags. */
+export { joinDashValues } from './flags.js';
+
 /** Commands load lazily so `throttlescope logs` does not pay for the lab or the AWS SDK. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   demo: {
@@ -39,23 +42,6 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   },
 };
 
-/**
- * `--since -15m` reads naturally but util.parseArgs takes `-15m` for an option: a long option
- * followed by a token that starts with a dash and a digit gets it as its value (`--since=-15m`).
- */
-export function joinDashValues(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    const next = argv[i + 1];
-    if (a.startsWith('--') && !a.includes('=') && next !== undefined && /^-\d/.test(next)) {
-      out.push(`${a}=${next}`);
-      i++;
-    } else out.push(a);
-  }
-  return out;
-}
-
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
@@ -85,7 +71,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
       ctx.stdout.write(`${command.usage.trimEnd()}\n`);
       return ExitCode.ok;
     }
-    return await command.run(joinDashValues(rest), ctx);
+    return await command.run(rest, ctx);
   } catch (error) {
     if (isThrottlescopeError(error)) {
       ctx.stderr.write(`throttlescope ${name}: ${safeForTerminal(error.message)} [${error.code}]\n`);

@@ -33,6 +33,21 @@ export class UsageError extends ThrottlescopeError {
   }
 }
 
+/**
+ * A library option whose value cannot be used. The message names the option as the library
+ * knows it (`reserve expects ...`), never a CLI flag; the CLI says it as the flag the user typed.
+ */
+export class InvalidOptionError extends UsageError {
+  constructor(
+    readonly option: string,
+    /** "expects one of the functions (a, b), got \"c\"": the message after the option's name. */
+    readonly expectation: string,
+  ) {
+    super(`${option} ${expectation}`);
+    this.name = 'InvalidOptionError';
+  }
+}
+
 /** A config/scenario file with one or more problems, all listed. */
 export class ConfigError extends ThrottlescopeError {
   readonly problems: readonly string[];

@@ -1,4 +1,5 @@
-import { safeForTerminal } from '../../common/terminal.js';
+/** Plain-text tables and bar charts for terminal renderers (they return strings; the CLI prints). */
+import { safeForTerminal } from './terminal.js';
 
 /** Left-aligned text columns, right-aligned numbers; every cell made terminal-safe. */
 export function table(rows: (string | number)[][], indent = '  '): string {

@@ -2,7 +2,7 @@ import { traceRootOf } from '../common/trace-id.js';
 import { targetGroupDimension } from '../logs/aggregate.js';
 import { analyseAlbLogs } from '../logs/analyse.js';
 import { requestLineParts } from '../logs/record.js';
-import type { AwsOptions } from '../logs/sources.js';
+import type { AwsOptions, ReadProgress } from '../logs/sources.js';
 import type { LogEvidence, LoggedFailure } from './evidence.js';
 
 /**
@@ -14,6 +14,7 @@ export async function gatherLogEvidence(
   window: { startMs?: number | undefined; endMs?: number | undefined },
   aws: AwsOptions,
   signal?: AbortSignal,
+  onProgress?: (p: ReadProgress) => void,
 ): Promise<{ evidence: LogEvidence; problems: string[] }> {
   const failuresByTraceRoot = new Map<string, LoggedFailure>();
   const analysis = await analyseAlbLogs(sources, {
@@ -21,6 +22,7 @@ export async function gatherLogEvidence(
     untilMs: window.endMs,
     aws,
     signal,
+    onProgress,
     // Only failed entries are looked up; the others are counted from their scanned fields.
     recordsFor: (f) => f.elbStatusCode !== null && f.elbStatusCode >= 400,
     onRecord(r) {

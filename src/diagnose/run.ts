@@ -3,7 +3,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AwsConnection } from '../common/aws.js';
 import { isThrottlescopeError } from '../common/errors.js';
-import { collectMetrics, type MetricsReport } from '../metrics/collect.js';
+import type { ReadProgress } from '../logs/sources.js';
+import { collectMetrics, type MetricsProgress, type MetricsReport } from '../metrics/collect.js';
 import { mapTargetGroupsWithConnection } from '../metrics/target-groups.js';
 import type { Evidence, MetricsEvidence, ProbeEvidence } from './evidence.js';
 import { gatherLogEvidence } from './gather-logs.js';
@@ -29,12 +30,16 @@ export interface DiagnoseOptions extends AwsConnection {
   signal?: AbortSignal | undefined;
   env?: NodeJS.ProcessEnv | undefined;
   now?: number | undefined;
+  /** Reads so far: S3/file objects and bytes of the logs, then CloudWatch GetMetricData calls. */
+  onProgress?: ((p: DiagnoseProgress) => void) | undefined;
   /**
    * Maps the probe's wall-clock times onto the time line of the logs and metrics, when they
    * differ (the lab compresses time); trace ids join regardless.
    */
   probeTimeMap?: ((wallMs: number) => number) | undefined;
 }
+
+export type DiagnoseProgress = ({ part: 'logs' } & ReadProgress) | ({ part: 'metrics' } & MetricsProgress);
 
 export interface DiagnoseResult {
   evidence: Evidence;
@@ -135,7 +140,14 @@ export async function runDiagnosis(options: DiagnoseOptions): Promise<DiagnoseRe
   let logs: Evidence['logs'];
   if (options.logs && options.logs.length > 0) {
     try {
-      const r = await gatherLogEvidence(options.logs, { startMs, endMs }, options, options.signal);
+      const onProgress = options.onProgress;
+      const r = await gatherLogEvidence(
+        options.logs,
+        { startMs, endMs },
+        options,
+        options.signal,
+        onProgress && ((p) => onProgress({ part: 'logs', ...p })),
+      );
       logs = r.evidence;
       gaps.push(...r.problems);
     } catch (error) {
@@ -159,6 +171,7 @@ export async function runDiagnosis(options: DiagnoseOptions): Promise<DiagnoseRe
         endMs,
         periodSec: options.periodSec,
         signal: options.signal,
+        onProgress: options.onProgress && ((p) => options.onProgress?.({ part: 'metrics', ...p })),
       });
     } catch (error) {
       gaps.push(`CloudWatch: ${describe(error)}`);

@@ -1,4 +1,4 @@
-import type { LabSnapshot } from './index.js';
+import type { Lab, LabSnapshot } from './index.js';
 
 /**
  * Text renderings of a lab snapshot for the CLI: they return strings and never print.
@@ -69,4 +69,29 @@ export function renderSummary(s: LabSnapshot): string {
     `Access logs: ${s.accessLogs.linesDelivered} entries in ${s.accessLogs.filesDelivered} file(s)${s.accessLogs.pendingLines > 0 ? `, ${s.accessLogs.pendingLines} pending` : ''}`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** What `throttlescope lab` prints first: where the ALB and the AWS endpoint listen, and how to use them. */
+export function renderBanner(lab: Lab, awsUrl: string, dataDir: string | undefined): string {
+  const s = lab.scenario;
+  const logs = s.loadBalancer.accessLogs;
+  const out: string[] = [];
+  out.push(
+    `throttlescope lab: ${s.name}${s.timeScale !== 1 ? ` (lab time runs ${s.timeScale}x faster)` : ''}`,
+  );
+  out.push(`  ALB           ${lab.albUrl}   (${lab.loadBalancer.dimension})`);
+  out.push(`  AWS endpoint  ${awsUrl}   (Lambda, S3, CloudWatch, ELBv2; any credentials)`);
+  out.push('');
+  out.push(
+    `    export AWS_ENDPOINT_URL=${awsUrl} AWS_REGION=${s.account.region} AWS_DEFAULT_REGION=${s.account.region} AWS_ACCESS_KEY_ID=lab AWS_SECRET_ACCESS_KEY=lab`,
+  );
+  out.push(`    aws --endpoint-url ${awsUrl} lambda get-account-settings`);
+  out.push(`    aws --endpoint-url ${awsUrl} s3 ls s3://${logs.bucket}/ --recursive`);
+  out.push('');
+  out.push(
+    `  Access logs   s3://${logs.bucket}/${logs.prefix ? `${logs.prefix.replace(/\/+$/, '')}/` : ''}AWSLogs/${s.account.id}/elasticloadbalancing/${s.account.region}/... every ${logs.interval / 1000}s of lab time${dataDir ? `, mirrored under ${dataDir}` : ''}`,
+  );
+  out.push(`  Lab clock     ${new Date(lab.clock.now()).toISOString()} now; metrics and logs carry lab time`);
+  out.push('  Ctrl-C to stop (logs and metrics are flushed).');
+  return `${out.join('\n')}\n`;
 }

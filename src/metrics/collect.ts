@@ -113,6 +113,14 @@ export interface CollectOptions {
   limits?: { maxQueries: number; maxDatapoints: number } | undefined;
   /** "Now", for the data-retention warning (default Date.now()). */
   nowMs?: number | undefined;
+  /** Called after each GetMetricData call. */
+  onProgress?: ((p: MetricsProgress) => void) | undefined;
+}
+
+/** CloudWatch reads so far: GetMetricData calls done, of those planned (pages can add more). */
+export interface MetricsProgress {
+  queriesDone: number;
+  queriesTotal: number;
 }
 
 export interface MetricQuery {
@@ -200,7 +208,7 @@ export async function getMetricSeries(
   cw: CloudWatchClient,
   queries: readonly MetricQuery[],
   window: { startMs: number; endMs: number; periodSec: number },
-  options: Pick<CollectOptions, 'signal' | 'maxDatapointsPerPage' | 'limits'> = {},
+  options: Pick<CollectOptions, 'signal' | 'maxDatapointsPerPage' | 'limits' | 'onProgress'> = {},
 ): Promise<{ series: TimeSeries[]; messages: string[] }> {
   const results = queries.map(() => new Map<number, number>());
   const messages = new Set<string>();
@@ -211,6 +219,7 @@ export async function getMetricSeries(
     window.periodSec,
     options.limits ?? GetMetricDataLimits,
   );
+  let queriesDone = 0;
   for (const c of plan) {
     const MetricDataQueries: MetricDataQuery[] = queries.slice(c.first, c.first + c.count).map((q, i) => ({
       Id: `q${c.first + i}`,
@@ -255,6 +264,11 @@ export async function getMetricSeries(
       }
       for (const m of page.Messages ?? [])
         messages.add(`GetMetricData: ${m.Code ?? ''} ${m.Value ?? ''}`.trim());
+      queriesDone += 1;
+      options.onProgress?.({
+        queriesDone,
+        queriesTotal: Math.max(plan.length, queriesDone + (page.NextToken ? 1 : 0)),
+      });
     }
   }
   return {

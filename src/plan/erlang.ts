@@ -67,3 +67,29 @@ export function offeredLoad(ratePerSecond: number, meanDurationMs: number): numb
   }
   return (ratePerSecond * meanDurationMs) / 1000;
 }
+
+export interface ErlangAnswer {
+  /** Set when the question was the concurrency for a target; else the given concurrency. */
+  concurrency?: number;
+  blocking: number;
+  /** Offered load in erlangs. */
+  load: number;
+}
+
+/**
+ * Erlang B either way round: the blocking probability at `concurrency`, or the smallest
+ * concurrency that keeps it at or below `target` (default 0.001). The load is `load` erlangs, or
+ * `rate` requests/s x `durationMs` by Little's law.
+ */
+export function solveErlang(q: {
+  load?: number | undefined;
+  rate?: number | undefined;
+  durationMs?: number | undefined;
+  concurrency?: number | undefined;
+  target?: number | undefined;
+}): ErlangAnswer {
+  const load = q.load ?? offeredLoad(q.rate ?? 0, q.durationMs ?? 0);
+  if (q.concurrency !== undefined) return { blocking: erlangB(load, q.concurrency), load };
+  const r = minServersFor(load, q.target ?? 0.001);
+  return { concurrency: r.servers, blocking: r.blocking, load };
+}

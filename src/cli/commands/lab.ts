@@ -1,54 +1,57 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ExitCode, ThrottlescopeError, UsageError } from '../../common/errors.js';
 import { safeForTerminal } from '../../common/terminal.js';
-import { parseDuration } from '../../common/time.js';
-import type { LabBackend } from '../../lab/backend.js';
-import { BUILTIN_SCENARIOS, builtinScenario } from '../../lab/builtin.js';
-import { type Lab, type LabSnapshot, startLab } from '../../lab/index.js';
-import { loadScenarioFile, type Scenario } from '../../lab/scenario.js';
-import { renderStatusLine, renderSummary } from '../../lab/status.js';
+import { type AwsEndpoint, startAwsEndpoint } from '../../lab/aws-api/server.js';
+import { type LabSnapshot, startLab } from '../../lab/index.js';
+import { BUILTIN_SCENARIO_NAMES } from '../../lab/resolve-scenario.js';
+import { renderBanner, renderStatusLine, renderSummary } from '../../lab/status.js';
 import type { CliContext, Command } from '../context.js';
-import { numberFlag, withUsage } from '../flags.js';
+import { durationFlag, helpText, numberFlag, parseFlags } from '../flags.js';
+import { LiveProgress } from '../progress.js';
+import { scenarioArg } from '../scenario-arg.js';
 
-const usage = `Usage: throttlescope lab <scenario.yaml | built-in name> [options]
+const FLAGS = {
+  'alb-port': { type: 'string', arg: 'P', help: 'ALB listener port (default: any free port)' },
+  'aws-port': { type: 'string', arg: 'Q', help: 'AWS endpoint port (default: any free port)' },
+  host: { type: 'string', arg: 'H', help: 'address to bind (default 127.0.0.1)' },
+  'data-dir': {
+    type: 'string',
+    arg: 'DIR',
+    help: 'also write access-log files (and a metrics dump) under DIR',
+  },
+  duration: {
+    type: 'string',
+    arg: 'D',
+    help: 'stop after D of wall-clock time (e.g. 30s, 5m); default: until Ctrl-C',
+  },
+  'status-interval': {
+    type: 'string',
+    arg: 'D',
+    help: 'without a terminal, print a status line every D (default 5s)',
+  },
+} as const;
 
-Run a local ALB + Lambda platform that behaves like AWS: one shared account concurrency pool,
+const usage = helpText({
+  usage: 'Usage: throttlescope lab <scenario.yaml | built-in name> [options]',
+  about: `Run a local ALB + Lambda platform that behaves like AWS: one shared account concurrency pool,
 listener rules to Lambda target groups, background invokers, ALB access logs (S3 layout) and
 CloudWatch metrics, and an AWS-compatible endpoint (Lambda, S3, CloudWatch, ELBv2) for the AWS SDK
-and the aws CLI. Built-in scenarios: ${Object.keys(BUILTIN_SCENARIOS).join(', ')}. Format: docs/lab.md.
+and the aws CLI. Built-in scenarios: ${BUILTIN_SCENARIO_NAMES.join(', ')}. Format: docs/lab.md.
+A scenario is an existing file first, then a built-in name (docs/lab.md "Naming a scenario").`,
+  flags: FLAGS,
+  footer: `Ctrl-C (or --duration) flushes access logs and metrics and exits 0.
+Exit: 0 stopped, 2 bad flags or scenario (every problem listed), 3 scenario unreadable, 5 port in use.`,
+});
 
-Options:
-  --alb-port P         ALB listener port (default: any free port)
-  --aws-port Q         AWS endpoint port (default: any free port)
-  --host H             address to bind (default 127.0.0.1)
-  --data-dir DIR       also write access-log files (and a metrics dump) under DIR
-  --duration D         stop after D of wall-clock time (e.g. 30s, 5m); default: until Ctrl-C
-  --status-interval D  without a terminal, print a status line every D (default 5s)
-
-Ctrl-C (or --duration) flushes access logs and metrics and exits 0.
-Exit: 0 stopped, 2 bad flags or scenario (every problem listed), 3 scenario unreadable, 5 port in use.
-`;
-
-interface AwsEndpointLike {
-  url: string;
-  close(): Promise<void>;
-}
-
-/** Starts the AWS endpoint if this build has it (src/lab/aws-api/server.ts). */
-async function startAws(backend: LabBackend, host: string, port: number): Promise<AwsEndpointLike | string> {
-  let mod: {
-    startAwsEndpoint?: (b: LabBackend, o: { host: string; port: number }) => Promise<AwsEndpointLike>;
-  };
+async function startAws(
+  lab: Awaited<ReturnType<typeof startLab>>,
+  host: string,
+  port: number,
+): Promise<AwsEndpoint> {
   try {
-    mod = await import('../../lab/aws-api/server.js');
+    return await startAwsEndpoint(lab.backend, { host, port });
   } catch (error) {
-    return `the AWS endpoint is not available in this build (${(error as Error).message.split('\n')[0]})`;
-  }
-  if (typeof mod.startAwsEndpoint !== 'function') return 'the AWS endpoint is not available in this build';
-  try {
-    return await mod.startAwsEndpoint(backend, { host, port });
-  } catch (error) {
+    await lab.close();
     throw new ThrottlescopeError(
       'TS_LAB_LISTEN',
       `lab: cannot start the AWS endpoint on ${host}:${port}: ${(error as Error).message}`,
@@ -57,64 +60,26 @@ async function startAws(backend: LabBackend, host: string, port: number): Promis
   }
 }
 
-function resolveScenario(arg: string, cwd: string): Scenario {
-  const builtin = builtinScenario(arg);
-  if (builtin) return builtin;
-  if (!/\.(ya?ml|json)$/i.test(arg) && !arg.includes('/')) {
-    throw new UsageError(
-      `lab: "${arg}" is neither a scenario file (.yaml) nor a built-in scenario (${Object.keys(BUILTIN_SCENARIOS).join(', ')})`,
-    );
-  }
-  return loadScenarioFile(resolve(cwd, arg));
-}
-
-function banner(lab: Lab, aws: AwsEndpointLike | string, dataDir: string | undefined): string {
-  const s = lab.scenario;
-  const logs = s.loadBalancer.accessLogs;
-  const out: string[] = [];
-  out.push(
-    `throttlescope lab: ${s.name}${s.timeScale !== 1 ? ` (lab time runs ${s.timeScale}x faster)` : ''}`,
-  );
-  out.push(`  ALB           ${lab.albUrl}   (${lab.loadBalancer.dimension})`);
-  if (typeof aws === 'string') {
-    out.push(`  AWS endpoint  not started: ${aws}`);
-  } else {
-    out.push(`  AWS endpoint  ${aws.url}   (Lambda, S3, CloudWatch, ELBv2; any credentials)`);
-    out.push('');
-    out.push(
-      `    export AWS_ENDPOINT_URL=${aws.url} AWS_REGION=${s.account.region} AWS_DEFAULT_REGION=${s.account.region} AWS_ACCESS_KEY_ID=lab AWS_SECRET_ACCESS_KEY=lab`,
-    );
-    out.push(`    aws --endpoint-url ${aws.url} lambda get-account-settings`);
-    out.push(`    aws --endpoint-url ${aws.url} s3 ls s3://${logs.bucket}/ --recursive`);
-  }
-  out.push('');
-  out.push(
-    `  Access logs   s3://${logs.bucket}/${logs.prefix ? `${logs.prefix.replace(/\/+$/, '')}/` : ''}AWSLogs/${s.account.id}/elasticloadbalancing/${s.account.region}/... every ${logs.interval / 1000}s of lab time${dataDir ? `, mirrored under ${dataDir}` : ''}`,
-  );
-  out.push(`  Lab clock     ${new Date(lab.clock.now()).toISOString()} now; metrics and logs carry lab time`);
-  out.push('  Ctrl-C to stop (logs and metrics are flushed).');
-  return `${out.join('\n')}\n`;
+/** Resolves when the context is aborted (Ctrl-C) or after `durationMs`. */
+function untilStopped(ctx: CliContext, durationMs: number | undefined): Promise<void> {
+  return new Promise<void>((done) => {
+    if (ctx.signal.aborted) return done();
+    const stop = () => {
+      clearTimeout(limit);
+      done();
+    };
+    const limit = durationMs === undefined ? undefined : setTimeout(stop, durationMs);
+    ctx.signal.addEventListener('abort', stop, { once: true });
+  });
 }
 
 export const command: Command = {
   name: 'lab',
   summary: 'run a local ALB + Lambda platform that behaves like AWS',
   usage,
+  flagTables: [FLAGS],
   async run(argv: string[], ctx: CliContext): Promise<number> {
-    const { values, positionals } = withUsage('lab', () =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          'alb-port': { type: 'string' },
-          'aws-port': { type: 'string' },
-          host: { type: 'string' },
-          'data-dir': { type: 'string' },
-          duration: { type: 'string' },
-          'status-interval': { type: 'string' },
-        },
-      }),
-    );
+    const { values, positionals } = parseFlags('lab', FLAGS, argv);
     if (positionals.length !== 1) {
       throw new UsageError(
         'lab: expected exactly one scenario file or built-in name (see: throttlescope lab --help)',
@@ -124,57 +89,40 @@ export const command: Command = {
     const awsPort = numberFlag('lab', 'aws-port', values['aws-port'], { min: 0, integer: true });
     const host = values.host ?? '127.0.0.1';
     const durationMs =
-      values.duration === undefined ? undefined : parseDuration(values.duration, '--duration');
+      values.duration === undefined ? undefined : durationFlag('lab', 'duration', values.duration);
     const statusEvery =
       values['status-interval'] === undefined
         ? 5000
-        : parseDuration(values['status-interval'], '--status-interval');
+        : durationFlag('lab', 'status-interval', values['status-interval']);
     const dataDir = values['data-dir'] === undefined ? undefined : resolve(ctx.cwd, values['data-dir']);
-    const scenario = resolveScenario(positionals[0]!, ctx.cwd);
+    const scenario = scenarioArg('lab', positionals[0], ctx.cwd);
 
     const lab = await startLab(scenario, { albPort, host, dataDir });
-    let aws: AwsEndpointLike | string;
-    try {
-      aws = await startAws(lab.backend, host, awsPort ?? 0);
-    } catch (error) {
-      await lab.close();
-      throw error;
-    }
-    ctx.stdout.write(banner(lab, aws, dataDir));
+    const aws = await startAws(lab, host, awsPort ?? 0);
+    ctx.stdout.write(renderBanner(lab, aws.url, dataDir));
 
+    // The status line: redrawn in place on a terminal (rates over the last status interval),
+    // one plain line per interval otherwise.
     const tty = ctx.stdout.isTTY === true;
+    const status = new LiveProgress(ctx.stdout, { plainEveryMs: 0, redrawEveryMs: 0 });
     let prev: LabSnapshot | undefined = lab.snapshot();
-    let lastPlain = Date.now();
-    const width = () => Math.max(40, (ctx.stdout.columns ?? 120) - 1);
-    const tick = () => {
-      const cur = lab.snapshot();
-      if (tty) {
-        const line = safeForTerminal(renderStatusLine(cur, prev)).slice(0, width());
-        ctx.stdout.write(`\r\x1b[2K${line}`);
-        if (Date.now() - lastPlain >= statusEvery) {
+    let lastInterval = Date.now();
+    const timer = setInterval(
+      () => {
+        const cur = lab.snapshot();
+        status.update(renderStatusLine(cur, prev));
+        if (!tty || Date.now() - lastInterval >= statusEvery) {
           prev = cur;
-          lastPlain = Date.now();
+          lastInterval = Date.now();
         }
-      } else {
-        ctx.stdout.write(`${safeForTerminal(renderStatusLine(cur, prev))}\n`);
-        prev = cur;
-      }
-    };
-    const timer = setInterval(tick, tty ? 250 : statusEvery);
-
-    await new Promise<void>((done) => {
-      if (ctx.signal.aborted) return done();
-      const stop = () => {
-        clearTimeout(limit);
-        done();
-      };
-      const limit = durationMs === undefined ? undefined : setTimeout(stop, durationMs);
-      ctx.signal.addEventListener('abort', stop, { once: true });
-    });
+      },
+      tty ? 250 : statusEvery,
+    );
+    await untilStopped(ctx, durationMs);
     clearInterval(timer);
-    if (tty) ctx.stdout.write('\n');
+    status.done({ keep: true });
     ctx.stdout.write('Stopping: flushing access logs and metrics...\n');
-    if (typeof aws !== 'string') await aws.close().catch(() => {});
+    await aws.close().catch(() => {});
     await lab.close();
     ctx.stdout.write(renderSummary(lab.snapshot()).split('\n').map(safeForTerminal).join('\n'));
     return ExitCode.ok;

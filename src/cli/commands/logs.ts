@@ -1,137 +1,58 @@
-import { parseArgs } from 'node:util';
+import type { Readable } from 'node:stream';
 import { ExitCode, ThrottlescopeError, UsageError } from '../../common/errors.js';
 import { safeForTerminal } from '../../common/terminal.js';
-import { parseTimeBound } from '../../common/time.js';
-import { type LogFilter, type LogSummary, parseStatusFilter } from '../../logs/aggregate.js';
-import { analyseAlbLogs, type LogAnalysis } from '../../logs/analyse.js';
-import { explainErrorReason, undocumentedErrorReasons } from '../../logs/error-reasons.js';
+import { type LogFilter, parseStatusFilter } from '../../logs/aggregate.js';
+import { analyseAlbLogs } from '../../logs/analyse.js';
+import { undocumentedErrorReasons } from '../../logs/error-reasons.js';
+import { renderLogAnalysis } from '../../logs/render.js';
 import type { Command } from '../context.js';
-import { numberFlag, withUsage } from '../flags.js';
-import { pct, stackedBars, table } from '../render/table.js';
+import { helpText, numberFlag, parseFlags, timeWindowFlags } from '../flags.js';
+import { progressFor, readProgress } from '../progress.js';
 
-const usage = `Usage: throttlescope logs <source...> [options]
+const FLAGS = {
+  since: {
+    type: 'string',
+    arg: 'T',
+    help: 'keep entries at or after T (ISO-8601 UTC, epoch seconds, or -15m)',
+  },
+  until: { type: 'string', arg: 'T', help: 'keep entries before T' },
+  status: { type: 'string', arg: 'LIST', help: 'elb_status_code filter, e.g. 502 or 5xx or 502,504' },
+  reason: { type: 'string', arg: 'LIST', help: 'error_reason filter, e.g. LambdaThrottling' },
+  'target-group': {
+    type: 'string',
+    multiple: true,
+    arg: 'TG',
+    help: 'target group name, targetgroup/name/id or ARN (repeatable)',
+  },
+  records: { type: 'string', arg: 'FILE', help: 'write the matching entries as JSON lines' },
+  top: { type: 'string', arg: 'N', help: 'failing paths to show (default 10)' },
+  json: { type: 'boolean', help: 'print the summary as one JSON document (docs/logs.md)' },
+  region: { type: 'string', arg: 'R', help: 'AWS region for s3:// sources' },
+  profile: { type: 'string', arg: 'P', help: 'AWS profile for s3:// sources' },
+  'endpoint-url': { type: 'string', arg: 'URL', help: "S3-compatible endpoint (e.g. the lab's)" },
+  concurrency: { type: 'string', arg: 'N', help: 'parallel S3 downloads (default 8)' },
+} as const;
 
-Analyse ALB access logs. A source is a file (.log or .gz), a directory (read recursively),
-- for stdin, or s3://bucket/prefix (AWS SDK default credentials).
-
-Options:
-  --since T              keep entries at or after T (ISO-8601 UTC, epoch seconds, or -15m)
-  --until T              keep entries before T
-  --status LIST          elb_status_code filter, e.g. 502 or 5xx or 502,504
-  --reason LIST          error_reason filter, e.g. LambdaThrottling
-  --target-group TG      target group name, targetgroup/name/id or ARN (repeatable)
-  --records FILE         write the matching entries as JSON lines
-  --top N                failing paths to show (default 10)
-  --json                 print the summary as one JSON document (docs/logs.md)
-  --region R             AWS region for s3:// sources
-  --profile P            AWS profile for s3:// sources
-  --endpoint-url URL     S3-compatible endpoint (e.g. the lab's)
-  --concurrency N        parallel S3 downloads (default 8)
-
-Exit: 0 read (skipped lines among good ones are a warning), 2 usage, 3 nothing could be read
-(every line malformed, or a source failed: missing, unreadable, truncated gzip), 4 S3 refused.
-`;
-
-function render(a: LogAnalysis, top: number): string {
-  const s: LogSummary = a.summary;
-  const out: string[] = [];
-  const range = s.firstTime ? `${s.firstTime} .. ${s.lastTime}` : 'no entries';
-  out.push(`ALB access logs: ${s.files} file(s), ${s.lines.toLocaleString('en-US')} entries, ${range}`);
-  if (s.requests !== s.lines) out.push(`  ${s.requests.toLocaleString('en-US')} entries match the filters`);
-  const failed5xx = Object.entries(s.byElbStatus)
-    .filter(([k]) => k.startsWith('5'))
-    .reduce((n, [, v]) => n + v, 0);
-  out.push(
-    `  5xx from the load balancer: ${failed5xx.toLocaleString('en-US')} (${pct(failed5xx, s.requests)})`,
-  );
-  out.push('', 'By elb_status_code:');
-  out.push(
-    table(
-      Object.entries(s.byElbStatus)
-        .sort((x, y) => y[1] - x[1])
-        .map(([k, v]) => [k, v, pct(v, s.requests)]),
-    ),
-  );
-  const reasons = Object.entries(s.byErrorReason).sort((x, y) => y[1] - x[1]);
-  if (reasons.length > 0) {
-    out.push('', 'By error_reason:');
-    out.push(table(reasons.map(([k, v]) => [k, v, pct(v, s.requests), explainErrorReason(k)])));
-  }
-  const tgs = Object.entries(s.byTargetGroup);
-  if (tgs.length > 0) {
-    out.push('', 'By target group:');
-    out.push(
-      table(
-        tgs.map(([tg, v]) => [
-          tg,
-          v.requests,
-          Object.entries(v.byErrorReason)
-            .sort((x, y) => y[1] - x[1])
-            .map(([r, n]) => `${r} ${n} (${pct(n, v.requests)})`)
-            .join(', ') || 'no errors',
-        ]),
-      ),
-    );
-  }
-  if (s.topFailingPaths.length > 0) {
-    out.push('', `Top failing paths (5xx, top ${top}):`);
-    out.push(
-      table(
-        s.topFailingPaths.map((p) => [
-          p.path,
-          p.failures,
-          Object.entries(p.byErrorReason)
-            .sort((x, y) => y[1] - x[1])
-            .map(([r, n]) => `${r} ${n}`)
-            .join(', '),
-        ]),
-      ),
-    );
-  }
-  const errorMinutes = s.series.map((m) => ({
-    label: m.minute.slice(0, 16).replace('T', ' '),
-    counts: m.fiveXx,
-  }));
-  if (errorMinutes.some((m) => Object.keys(m.counts).length > 0)) {
-    out.push('', '5xx per minute by reason (UTC):');
-    out.push(stackedBars(errorMinutes));
-  }
-  return `${out.join('\n')}\n`;
-}
+const usage = helpText({
+  usage: 'Usage: throttlescope logs <source...> [options]',
+  about: `Analyse ALB access logs. A source is a file (.log or .gz), a directory (read recursively),
+- for stdin, or s3://bucket/prefix (AWS SDK default credentials). Progress (files and bytes read)
+goes to stderr: a live line on a terminal, a plain line every 5 s otherwise, none with --json.`,
+  flags: FLAGS,
+  footer: `Exit: 0 read (skipped lines among good ones are a warning), 2 usage, 3 nothing could be read
+(every line malformed, or a source failed: missing, unreadable, truncated gzip), 4 S3 refused.`,
+});
 
 export const command: Command = {
   name: 'logs',
   summary: 'analyse ALB access logs',
   usage,
+  flagTables: [FLAGS],
   async run(argv, ctx) {
-    const { values, positionals } = withUsage('logs', () =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          since: { type: 'string' },
-          until: { type: 'string' },
-          status: { type: 'string' },
-          reason: { type: 'string' },
-          'target-group': { type: 'string', multiple: true },
-          records: { type: 'string' },
-          top: { type: 'string' },
-          json: { type: 'boolean', default: false },
-          region: { type: 'string' },
-          profile: { type: 'string' },
-          'endpoint-url': { type: 'string' },
-          concurrency: { type: 'string' },
-        },
-      }),
-    );
+    const { values, positionals } = parseFlags('logs', FLAGS, argv);
     if (positionals.length === 0)
       throw new UsageError('logs: give at least one source (file, directory, -, or s3://bucket/prefix)');
-    const now = Date.now();
-    const sinceMs = values.since ? parseTimeBound(values.since, '--since', now) : undefined;
-    const untilMs = values.until ? parseTimeBound(values.until, '--until', now) : undefined;
-    if (sinceMs !== undefined && untilMs !== undefined && untilMs <= sinceMs) {
-      throw new UsageError('logs: --until must be after --since');
-    }
+    const { sinceMs, untilMs } = timeWindowFlags('logs', values, Date.now());
     const filter: LogFilter = {};
     if (values.status) {
       const statuses = parseStatusFilter(values.status);
@@ -146,8 +67,7 @@ export const command: Command = {
     const top = numberFlag('logs', 'top', values.top, { min: 1, integer: true }) ?? 10;
     const concurrency = numberFlag('logs', 'concurrency', values.concurrency, { min: 1, integer: true });
 
-    const showProgress = !values.json && ctx.stderr.isTTY === true;
-    let lastDraw = 0;
+    const progress = progressFor(ctx, { json: values.json === true });
     const analysis = await analyseAlbLogs(positionals, {
       sinceMs,
       untilMs,
@@ -155,23 +75,14 @@ export const command: Command = {
       recordsPath: values.records,
       concurrency,
       signal: ctx.signal,
-      stdin: ctx.stdin as import('node:stream').Readable,
+      stdin: ctx.stdin as Readable,
       aws: {
         region: values.region,
         profile: values.profile,
         endpointUrl: values['endpoint-url'] ?? ctx.env.AWS_ENDPOINT_URL,
       },
-      onProgress: showProgress
-        ? (p) => {
-            const t = Date.now();
-            if (t - lastDraw < 100 && p.filesDone < p.filesTotal) return;
-            lastDraw = t;
-            const mb = (p.bytes / 1e6).toFixed(1);
-            ctx.stderr.write(`\r\x1b[K  reading ${p.filesDone}/${p.filesTotal} files, ${mb} MB`);
-          }
-        : undefined,
-    });
-    if (showProgress) ctx.stderr.write('\r\x1b[K');
+      onProgress: (p) => progress.update(readProgress(p)),
+    }).finally(() => progress.done());
     const { summary } = analysis;
     if (summary.lines === 0 && summary.malformed > 0 && analysis.errors.length === 0 && !ctx.signal.aborted) {
       // Every line was rejected: an all-zero summary would read as "no traffic", so none is printed.
@@ -186,7 +97,7 @@ export const command: Command = {
     ctx.stdout.write(
       values.json
         ? `${JSON.stringify({ ...summary, undocumentedErrorReasons: undocumented }, null, 2)}\n`
-        : render(analysis, top),
+        : renderLogAnalysis(analysis, top),
     );
     for (const example of analysis.malformedExamples)
       ctx.stderr.write(`warning: skipped ${safeForTerminal(example.message)}\n`);

@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { describeCause, ExitCode, UsageError } from '../../common/errors.js';
 import { safeForTerminal } from '../../common/terminal.js';
 import {
@@ -25,7 +24,101 @@ import { jsonDocument, progressLines, renderSummary } from '../../probe/render.j
 import { readProbeDir } from '../../probe/report.js';
 import { type ProbeProgress, runResolved } from '../../probe/runner.js';
 import type { CliContext, Command } from '../context.js';
-import { numberFlag, withUsage } from '../flags.js';
+import { flagHelp, numberFlag, parseFlags } from '../flags.js';
+import { LiveProgress } from '../progress.js';
+
+const FLAGS = {
+  rate: {
+    type: 'string',
+    arg: 'R',
+    help: 'open model: R requests/s per URL (5, 0.2/s, 30/m); latency from intended time',
+    section: `Load (choose one; default: a gentle ${DEFAULT_RATE} request/s per URL):`,
+  },
+  arrivals: { type: 'string', arg: 'KIND', help: 'constant (default; also: uniform) or poisson' },
+  seed: { type: 'string', arg: 'N', help: 'seed for poisson arrivals (reproducible schedules)' },
+  connections: {
+    type: 'string',
+    arg: 'N',
+    help: `open model: sockets per URL (default ${DEFAULT_OPEN_CONNECTIONS})`,
+  },
+  'max-in-flight': {
+    type: 'string',
+    arg: 'N',
+    help: `open model: beyond N waiting requests per URL, drop sends (default ${DEFAULT_MAX_IN_FLIGHT})`,
+  },
+  concurrency: {
+    type: 'string',
+    short: 'c',
+    arg: 'C',
+    help: 'closed loop: C requests in flight per URL, next as soon as one returns',
+  },
+  count: {
+    type: 'string',
+    short: 'n',
+    arg: 'N',
+    help: 'requests per URL',
+    section: 'Bounds (at least one; Ctrl-C always stops cleanly):',
+  },
+  duration: { type: 'string', short: 'd', arg: 'D', help: 'wall time (30s, 5m, 2h)' },
+  forever: { type: 'boolean', help: 'no bound: run until Ctrl-C' },
+  method: { type: 'string', short: 'X', arg: 'M', help: 'HTTP method (default GET)', section: 'Request:' },
+  header: { type: 'string', short: 'H', multiple: true, arg: "'K: V'", help: 'request header (repeatable)' },
+  body: { type: 'string', arg: 'TEXT', help: 'request body' },
+  'body-file': { type: 'string', arg: 'PATH', help: 'body from a file' },
+  timeout: {
+    type: 'string',
+    arg: 'D',
+    help: `whole-exchange timeout (default ${DEFAULT_TIMEOUT_MS / 1000}s)`,
+  },
+  'no-keepalive': { type: 'boolean', help: 'a new connection for every request' },
+  'keepalive-timeout': {
+    type: 'string',
+    arg: 'D',
+    help: 'idle time before a kept-alive socket is closed (default 4s)',
+  },
+  insecure: { type: 'boolean', short: 'k', help: 'do not verify TLS certificates' },
+  'trace-query': {
+    type: 'string',
+    arg: 'NAME',
+    help: "also send the trace root as ?NAME=1-... (appears in the ALB log's request)",
+  },
+  expect: {
+    type: 'string',
+    arg: 'LIST',
+    help: 'statuses counted as success (default 2xx,3xx; e.g. 200-299 or 200,204)',
+    section: 'Verdict:',
+  },
+  'fail-on-error': { type: 'boolean', help: `exit ${ExitCode.verdict} when any request failed` },
+  out: {
+    type: 'string',
+    short: 'o',
+    arg: 'DIR',
+    help: 'write requests.jsonl, failures.har, run.json, summary.json',
+    section: 'Output:',
+  },
+  'no-redact': {
+    type: 'boolean',
+    help: 'keep Authorization, Cookie, Set-Cookie, tokens and signatures in --out',
+  },
+  'har-body-max': {
+    type: 'string',
+    arg: 'BYTES',
+    help: `body bytes kept per failing exchange (default ${DEFAULT_HAR_BODY_MAX_BYTES})`,
+  },
+  json: { type: 'boolean', help: 'print the summary as one JSON document' },
+  interval: { type: 'string', arg: 'D', help: 'progress interval (default 1s on a terminal, 5s otherwise)' },
+  grace: {
+    type: 'string',
+    arg: 'D',
+    help: `after Ctrl-C, time in-flight requests get to finish (default ${DEFAULT_GRACE_MS / 1000}s)`,
+  },
+  quiet: { type: 'boolean', short: 'q', help: 'no progress lines' },
+} as const;
+
+const REPORT_FLAGS = {
+  json: { type: 'boolean', help: 'print the summary as one JSON document' },
+  'fail-on-error': { type: 'boolean', help: `exit ${ExitCode.verdict} when any request failed` },
+} as const;
 
 const USAGE = `Usage:
   throttlescope probe [options] <url...>
@@ -35,80 +128,14 @@ Send requests to each URL side by side, record every one, keep the failing excha
 whether failures come in streaks and which hop (CloudFront, ALB, API Gateway, function URL,
 application, network) produced them.
 
-Load (choose one; default: a gentle ${DEFAULT_RATE} request/s per URL):
-  --rate R              open model: R requests/s per URL (5, 0.2/s, 30/m); latency from intended time
-  --arrivals KIND       constant (default) or poisson
-  --seed N              seed for poisson arrivals (reproducible schedules)
-  --connections N       open model: sockets per URL (default ${DEFAULT_OPEN_CONNECTIONS})
-  --max-in-flight N     open model: beyond N waiting requests per URL, drop sends (default ${DEFAULT_MAX_IN_FLIGHT})
-  -c, --concurrency C   closed loop: C requests in flight per URL, next as soon as one returns
-Bounds (at least one; Ctrl-C always stops cleanly):
-  -n, --count N         requests per URL
-  -d, --duration D      wall time (30s, 5m, 2h)
-  --forever             no bound: run until Ctrl-C
-Request:
-  -X, --method M        HTTP method (default GET)
-  -H, --header 'K: V'   request header (repeatable)
-  --body TEXT           request body;  --body-file PATH  body from a file
-  --timeout D           whole-exchange timeout (default ${DEFAULT_TIMEOUT_MS / 1000}s)
-  --no-keepalive        a new connection for every request
-  --keepalive-timeout D idle time before a kept-alive socket is closed (default 4s)
-  --insecure            do not verify TLS certificates
-  --trace-query NAME    also send the trace root as ?NAME=1-... (appears in the ALB log's request)
-Verdict:
-  --expect LIST         statuses counted as success (default 2xx,3xx; e.g. 200-299 or 200,204)
-  --fail-on-error       exit ${ExitCode.verdict} when any request failed
-Output:
-  -o, --out DIR         write requests.jsonl, failures.har, run.json, summary.json
-  --no-redact           keep Authorization, Cookie, Set-Cookie, tokens and signatures in --out
-  --har-body-max BYTES  body bytes kept per failing exchange (default ${DEFAULT_HAR_BODY_MAX_BYTES})
-  --json                print the summary as one JSON document
-  --interval D          progress interval (default 1s on a terminal, 5s otherwise)
-  --grace D             after Ctrl-C, time in-flight requests get to finish (default ${DEFAULT_GRACE_MS / 1000}s)
-  -q, --quiet           no progress lines
+${flagHelp(FLAGS)}
 
 Exit: 0 done (failures found are data, see the summary); ${ExitCode.verdict} failures with --fail-on-error;
 ${ExitCode.usage} bad flags; ${ExitCode.input} report DIR unreadable; ${ExitCode.environment} --out unwritable; ${ExitCode.interrupted} stopped by Ctrl-C (summary still printed).
 Docs: docs/probe.md
 `;
 
-const OPTIONS = {
-  rate: { type: 'string' },
-  arrivals: { type: 'string' },
-  seed: { type: 'string' },
-  connections: { type: 'string' },
-  'max-in-flight': { type: 'string' },
-  concurrency: { type: 'string', short: 'c' },
-  count: { type: 'string', short: 'n' },
-  duration: { type: 'string', short: 'd' },
-  forever: { type: 'boolean' },
-  method: { type: 'string', short: 'X' },
-  header: { type: 'string', short: 'H', multiple: true },
-  body: { type: 'string' },
-  'body-file': { type: 'string' },
-  timeout: { type: 'string' },
-  'no-keepalive': { type: 'boolean' },
-  'keepalive-timeout': { type: 'string' },
-  insecure: { type: 'boolean', short: 'k' },
-  'trace-query': { type: 'string' },
-  expect: { type: 'string' },
-  'fail-on-error': { type: 'boolean' },
-  out: { type: 'string', short: 'o' },
-  'no-redact': { type: 'boolean' },
-  'har-body-max': { type: 'string' },
-  json: { type: 'boolean' },
-  interval: { type: 'string' },
-  grace: { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
-} as const;
-
-type Values = ReturnType<typeof parseFlags>['values'];
-
-function parseFlags(argv: string[]) {
-  return withUsage('probe', () =>
-    parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }),
-  );
-}
+type Values = ReturnType<typeof parseFlags<typeof FLAGS>>['values'];
 
 function durationOrUndefined(flag: string, text: string | undefined): number | undefined {
   return text === undefined ? undefined : parseDurationFlag(flag, text);
@@ -166,28 +193,8 @@ function parseGrace(text: string): number {
   return parseDurationFlag('--grace', text);
 }
 
-/** Live view on a TTY: rewrites one line per URL in place. */
-class LiveView {
-  private drawn = 0;
-  constructor(private readonly ctx: CliContext) {}
-  draw(p: ProbeProgress): void {
-    const lines = progressLines(p, this.ctx.stderr.columns);
-    let out = this.drawn > 0 ? `\x1b[${this.drawn}A` : '';
-    for (const l of lines) out += `\r\x1b[2K${l}\n`;
-    this.drawn = lines.length;
-    this.ctx.stderr.write(out);
-  }
-}
-
 async function runReport(argv: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = withUsage('probe report', () =>
-    parseArgs({
-      args: argv,
-      options: { json: { type: 'boolean' }, 'fail-on-error': { type: 'boolean' } },
-      allowPositionals: true,
-      strict: true,
-    }),
-  );
+  const { values, positionals } = parseFlags('probe report', REPORT_FLAGS, argv);
   if (positionals.length !== 1) {
     throw new UsageError('probe report: expected one directory (the --out DIR of a probe run)');
   }
@@ -208,7 +215,7 @@ async function runReport(argv: string[], ctx: CliContext): Promise<number> {
 
 export async function runProbeCommand(argv: string[], ctx: CliContext): Promise<number> {
   if (argv[0] === 'report') return runReport(argv.slice(1), ctx);
-  const { values, positionals } = parseFlags(argv);
+  const { values, positionals } = parseFlags('probe', FLAGS, argv);
   if (positionals.length === 0) {
     throw new UsageError(
       'probe: expected at least one http:// or https:// URL (see: throttlescope probe --help)',
@@ -224,13 +231,11 @@ export async function runProbeCommand(argv: string[], ctx: CliContext): Promise<
     );
   }
   if (options.forever) ctx.stderr.write('probe: running until Ctrl-C (--forever)\n');
-  const live = tty && !values.quiet ? new LiveView(ctx) : undefined;
+  // The runner paces progress (--interval); every report is drawn.
+  const live = new LiveProgress(ctx.stderr, { plainEveryMs: 0, redrawEveryMs: 0 });
   const onProgress = values.quiet
     ? undefined
-    : (p: ProbeProgress) => {
-        if (live) live.draw(p);
-        else for (const l of progressLines(p)) ctx.stderr.write(`${l}\n`);
-      };
+    : (p: ProbeProgress) => live.update(progressLines(p, tty ? ctx.stderr.columns : undefined));
   const onAbort = () => {
     ctx.stderr.write(
       `\nprobe: stopping; in-flight requests get up to ${options.graceMs / 1000}s, then the summary is written\n`,
@@ -264,5 +269,6 @@ export const command: Command = {
   name: 'probe',
   summary: 'soak/stress a URL and record every failure',
   usage: USAGE,
+  flagTables: [FLAGS, REPORT_FLAGS],
   run: runProbeCommand,
 };

@@ -1,49 +1,47 @@
-import { parseArgs } from 'node:util';
 import { ExitCode, UsageError } from '../../common/errors.js';
 import { safeForTerminal } from '../../common/terminal.js';
 import { compareFailureRates } from '../../verify/compare.js';
 import { failureCountOf } from '../../verify/gather.js';
 import type { Command } from '../context.js';
-import { numberFlag, withUsage } from '../flags.js';
+import { helpText, parseFlags, probabilityFlag } from '../flags.js';
 
-const usage = `Usage: throttlescope verify --before <probe DIR | SINCE..UNTIL> --after <probe DIR | SINCE..UNTIL> [options]
+const FLAGS = {
+  before: { type: 'string', arg: 'DIR|SINCE..UNTIL', help: 'a probe run (--out DIR) or a time window' },
+  after: { type: 'string', arg: 'DIR|SINCE..UNTIL', help: 'the same, after the change' },
+  logs: {
+    type: 'string',
+    multiple: true,
+    arg: 'SOURCE',
+    help: 'ALB logs for window comparisons (repeatable)',
+  },
+  alpha: { type: 'string', arg: 'A', help: 'significance level (default 0.01)' },
+  region: { type: 'string', arg: 'R', help: 'AWS region for s3:// logs' },
+  profile: { type: 'string', arg: 'P', help: 'named AWS profile for s3:// logs' },
+  'endpoint-url': { type: 'string', arg: 'URL', help: 'an S3-compatible endpoint for s3:// logs' },
+  json: { type: 'boolean', help: '{ before, after, test, pValue, verdict, improved, sentence }' },
+} as const;
 
-Compare failure rates before and after a change: Fisher's exact test for small counts, else the
-two-proportion z test. A window SINCE..UNTIL counts 5xx answers in --logs.
-
-Options:
-  --logs SOURCE          ALB logs for window comparisons (repeatable)
-  --alpha A              significance level (default 0.01)
-  --region R --profile P --endpoint-url URL   for s3:// logs
-  --json                 { before, after, test, pValue, verdict, improved, sentence }
-
-Exit: 0 improved, 6 no significant change or worse, 2 usage, 3 input unreadable.
-`;
+const usage = helpText({
+  usage:
+    'Usage: throttlescope verify --before <probe DIR | SINCE..UNTIL> --after <probe DIR | SINCE..UNTIL> [options]',
+  about: `Compare failure rates before and after a change: Fisher's exact test for small counts, else the
+two-proportion z test. A window SINCE..UNTIL counts 5xx answers in --logs.`,
+  flags: FLAGS,
+  footer: 'Exit: 0 improved, 6 no significant change or worse, 2 usage, 3 input unreadable.',
+});
 
 export const command: Command = {
   name: 'verify',
   summary: 'compare failure rates before/after with a statistical test',
   usage,
+  flagTables: [FLAGS],
   async run(argv, ctx) {
-    const { values } = withUsage('verify', () =>
-      parseArgs({
-        args: argv,
-        options: {
-          before: { type: 'string' },
-          after: { type: 'string' },
-          logs: { type: 'string', multiple: true },
-          alpha: { type: 'string' },
-          region: { type: 'string' },
-          profile: { type: 'string' },
-          'endpoint-url': { type: 'string' },
-          json: { type: 'boolean', default: false },
-        },
-      }),
-    );
+    const { values, positionals } = parseFlags('verify', FLAGS, argv);
+    if (positionals.length > 0) {
+      throw new UsageError(`verify: unexpected argument "${positionals[0]}" (give --before and --after)`);
+    }
     if (!values.before || !values.after) throw new UsageError('verify: give both --before and --after');
-    const alpha = numberFlag('verify', 'alpha', values.alpha, { min: 0 }) ?? 0.01;
-    if (alpha <= 0 || alpha >= 1)
-      throw new UsageError('verify: --alpha expects a probability between 0 and 1');
+    const alpha = probabilityFlag('verify', 'alpha', values.alpha) ?? 0.01;
     const aws = {
       region: values.region,
       profile: values.profile,
