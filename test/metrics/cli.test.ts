@@ -62,6 +62,17 @@ describe.skipIf(!existsSync(SERVER))('throttlescope metrics', () => {
     until,
   ];
 
+  it('shows the GetMetricData calls done on a terminal, and nothing with --json', async () => {
+    const tty = ctx();
+    tty.ctx.stderr.isTTY = true;
+    expect(await main(args(), tty.ctx)).toBe(0);
+    expect(tty.err.join('')).toMatch(/\r\x1b\[2K {2}CloudWatch: (\d+)\/\1 GetMetricData calls\n/);
+    const json = ctx();
+    json.ctx.stderr.isTTY = true;
+    expect(await main([...args(), '--json'], json.ctx)).toBe(0);
+    expect(json.err.join('')).toBe('');
+  });
+
   it('prints a summary ending with the noisy neighbour', async () => {
     const c = ctx();
     const code = await main(args(), c.ctx);
