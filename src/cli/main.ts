@@ -86,6 +86,10 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
 
 /** Process wiring: the only place that touches process.exit and signals. */
 export async function runProcess(): Promise<void> {
+  // The AWS SDK prints a multi-line NodeVersionSupportWarning on Node 20 (which this tool supports,
+  // package.json "engines") to stderr at the first client; keep the CLI's stderr to our own lines.
+  // The SDK's documented opt-out, only when the user has not chosen. The library never writes env.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {

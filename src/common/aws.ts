@@ -42,8 +42,12 @@ export function placeholderCredentials(): AwsCredentials {
   return { accessKeyId: 'throttlescope', secretAccessKey: 'throttlescope' };
 }
 
-/** Where the default chain could find credentials without a network round trip (IMDS, ECS). */
-function credentialSourcesPresent(env: NodeJS.ProcessEnv, profile: string | undefined): boolean {
+/**
+ * The one rule for "are AWS credentials likely to be found": where the SDK's default chain could
+ * find them without a network round trip (IMDS is not tried). Used to decide whether to read
+ * CloudWatch at all (diagnose) and whether an endpoint override needs placeholder keys.
+ */
+export function credentialSourcesPresent(env: NodeJS.ProcessEnv, profile: string | undefined): boolean {
   if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) return true;
   if (profile || env.AWS_PROFILE) return true;
   if (env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI) return true;
@@ -105,10 +109,6 @@ export async function awsClientConfig(
   conn: AwsConnection,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<AwsClientConfig> {
-  // The SDK prints a multi-line NodeVersionSupportWarning on Node 20 (which this tool supports,
-  // package.json "engines") to stderr at the first client; keep the CLI's stderr to our own lines.
-  // The SDK's documented opt-out, only when the user has not chosen.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const profile = conn.profile || undefined;
   const endpoint = conn.endpointUrl || env.AWS_ENDPOINT_URL || undefined;
   let region = conn.region || env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;

@@ -1,7 +1,4 @@
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import type { AwsConnection } from '../common/aws.js';
+import { type AwsConnection, credentialSourcesPresent } from '../common/aws.js';
 import { isThrottlescopeError } from '../common/errors.js';
 import type { ReadProgress } from '../logs/sources.js';
 import { collectMetrics, type MetricsProgress, type MetricsReport } from '../metrics/collect.js';
@@ -45,23 +42,6 @@ export interface DiagnoseResult {
   evidence: Evidence;
   diagnosis: Diagnosis;
   metrics?: MetricsReport | undefined;
-}
-
-/** Whether the default credential chain has something to find, without calling AWS. */
-function credentialsLikely(env: NodeJS.ProcessEnv): boolean {
-  if (
-    env.AWS_ACCESS_KEY_ID ||
-    env.AWS_PROFILE ||
-    env.AWS_WEB_IDENTITY_TOKEN_FILE ||
-    env.AWS_CONTAINER_CREDENTIALS_FULL_URI
-  )
-    return true;
-  if (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI) return true;
-  const home = homedir();
-  return (
-    existsSync(env.AWS_SHARED_CREDENTIALS_FILE ?? join(home, '.aws', 'credentials')) ||
-    existsSync(env.AWS_CONFIG_FILE ?? join(home, '.aws', 'config'))
-  );
 }
 
 function describe(error: unknown): string {
@@ -157,7 +137,7 @@ export async function runDiagnosis(options: DiagnoseOptions): Promise<DiagnoseRe
     gaps.push('no ALB access logs given (--logs): the error_reason of each 502 is unknown');
   }
 
-  const awsReachable = Boolean(options.endpointUrl) || credentialsLikely(env);
+  const awsReachable = Boolean(options.endpointUrl) || credentialSourcesPresent(env, options.profile);
   // Independent of CloudWatch: asked meanwhile, its gaps listed after CloudWatch's.
   const targetGroupLookup = targetGroupFunctionsFor(logs, options, env, awsReachable);
 

@@ -1,7 +1,7 @@
 import { ConcurrencyPool } from '../common/concurrency/pool.js';
 import { ThrottlescopeError } from '../common/errors.js';
+import { Random } from '../common/random.js';
 import { wilsonInterval } from '../common/stats.js';
-import { Random } from './random.js';
 
 /**
  * Discrete-event simulation of one account's Lambda concurrency on a virtual clock. The limits

@@ -14,6 +14,7 @@ export {
 } from './classify.js';
 export {
   type Arrivals,
+  type ArrivalsInput,
   type LoadModel,
   type ProbeOptions,
   type ProbeOptionsInput,
@@ -23,7 +24,7 @@ export {
   type StatusRange,
 } from './options.js';
 export type { ProbeRecord } from './record.js';
-export { FILES, OutputError, Recorder } from './recorder.js';
+export { FILES, OutputError } from './recorder.js';
 export { jsonDocument, progressLines, renderSummary } from './render.js';
 export { ProbeDirError, type ProbeReport, readProbeDir } from './report.js';
 export {
@@ -35,11 +36,4 @@ export {
   type StopReason,
   type UrlProgress,
 } from './runner.js';
-export { ArrivalSchedule, intendedOffsets, seededRandom } from './scheduler.js';
-export {
-  type EpisodeJson,
-  type ProbeSummary,
-  runsTestFromCounts,
-  SummaryBuilder,
-  summarize,
-} from './summary.js';
+export { type EpisodeJson, type ProbeSummary, summarize } from './summary.js';

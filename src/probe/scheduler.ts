@@ -4,19 +4,8 @@
  * cannot slow the schedule down: latency is then measured from the intended time and a stall shows
  * up in full (no coordinated omission). Pure except for `waitUntil`, which sleeps.
  */
+import { seededRandom } from '../common/random.js';
 import type { Arrivals } from './options.js';
-
-/** Mulberry32: small, fast, seeded; [0, 1). Good enough for arrival jitter, not for crypto. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Intended send offsets (ms from the start) of an open-model stream: offset(k) for k = 0, 1, 2, …

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ThrottlescopeError } from '../../src/common/errors.js';
+import { Random } from '../../src/common/random.js';
 import { erlangB } from '../../src/plan/erlang.js';
-import { Random } from '../../src/plan/random.js';
 import { type DurationModel, type SimulationInput, simulate } from '../../src/plan/simulate.js';
 
 function singleFunction(load: number, servers: number, duration: DurationModel, seed = 42): SimulationInput {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { intendedOffsets, seededRandom, waitUntil } from '../../src/probe/scheduler.js';
+import { seededRandom } from '../../src/common/random.js';
+import { intendedOffsets, waitUntil } from '../../src/probe/scheduler.js';
 
 describe('open-model schedule', () => {
   it('spaces constant arrivals exactly 1000/rate ms apart, without drift', () => {

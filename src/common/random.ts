@@ -1,6 +1,7 @@
 /**
- * Seeded PRNG (xoshiro128**) and the variates the simulator draws. Hand-written so runs are
- * reproducible across Node versions (Math.random cannot be seeded) and allocation-free.
+ * The one seeded PRNG (xoshiro128**) and the variates drawn from it: the planner's simulator and
+ * the probe's Poisson arrivals. Hand-written so runs are reproducible across Node versions
+ * (Math.random cannot be seeded) and allocation-free. Not for secrets.
  */
 export class Random {
   private s0: number;
@@ -47,6 +48,11 @@ export class Random {
     return result;
   }
 
+  /** Uniform in [0, 1). */
+  nextUnit(): number {
+    return this.nextUint32() * 2.3283064365386963e-10;
+  }
+
   /** Uniform in (0, 1): never 0, so -log(u) is always finite. */
   nextOpenUnit(): number {
     return (this.nextUint32() + 0.5) * 2.3283064365386963e-10;
@@ -74,4 +80,10 @@ export class Random {
   lognormal(median: number, sigma: number): number {
     return median * Math.exp(sigma * this.normal());
   }
+}
+
+/** A seeded uniform [0, 1) source as a function (for code that only needs `random()`). */
+export function seededRandom(seed: number): () => number {
+  const r = new Random(seed);
+  return () => r.nextUnit();
 }
