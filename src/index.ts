@@ -1,18 +1,26 @@
 /**
- * throttlescope as a library: the same parts the CLI uses. Each part's index lists its surface;
- * nothing here prints or exits.
+ * throttlescope as a library: the same parts the CLI uses, one namespace per part (each also a
+ * subpath export: `throttlescope/logs`, `throttlescope/plan`, ...; see docs/library.md). Nothing
+ * here prints, exits or writes process.env.
  */
-export * from './common/errors.js';
-export { runDemo } from './demo/run.js';
+export * as common from './common/index.js';
+export {
+  ConfigError,
+  ERROR_CODES,
+  type ErrorCode,
+  ExitCode,
+  InvalidOptionError,
+  isThrottlescopeError,
+  ThrottlescopeError,
+  UsageError,
+} from './common/index.js';
+export * as demo from './demo/index.js';
 export * as diagnose from './diagnose/index.js';
-export { applyChanges, rollbackChanges } from './fix/apply.js';
-export { recommendFix } from './fix/recommend.js';
+export * as fix from './fix/index.js';
 export * as lab from './lab/index.js';
 export * as logs from './logs/index.js';
 export * as metrics from './metrics/index.js';
-export { erlangB, minServersFor, offeredLoad } from './plan/erlang.js';
-export { recommendReserved } from './plan/recommend.js';
-export { simulate } from './plan/simulate.js';
+export * as plan from './plan/index.js';
 export * as probe from './probe/index.js';
-export { renderHtmlReport } from './report/html.js';
-export { compareFailureRates, fisherExact } from './verify/compare.js';
+export * as report from './report/index.js';
+export * as verify from './verify/index.js';

@@ -25,12 +25,15 @@ import { LambdaRuntime } from './lambda/runtime.js';
 import { MemoryMetricsStore } from './metrics-store.js';
 import { MemoryObjectStore } from './object-store.js';
 import type { Scenario } from './scenario.js';
+export { renderBanner, renderStatusLine, renderSummary } from './status.js';
 import { LabTelemetry } from './telemetry.js';
 import { TrafficDriver, type TrafficStatus, trafficPool } from './traffic.js';
 
 export { ACCESS_LOG_KEY, accessLogKey } from './access-log.js';
+export { type AwsEndpoint, type AwsEndpointOptions, startAwsEndpoint } from './aws-api/server.js';
 export type { LabBackend } from './backend.js';
 export { BUILTIN_SCENARIOS, builtinScenario } from './builtin.js';
+export { BUILTIN_SCENARIO_NAMES, resolveScenario } from './resolve-scenario.js';
 export {
   loadScenarioFile,
   parseScenario,

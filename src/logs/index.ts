@@ -6,7 +6,7 @@ export {
   parseStatusFilter,
   targetGroupDimension,
 } from './aggregate.js';
-export { type AnalyseOptions, analyseAlbLogs, type LogAnalysis } from './analyse.js';
+export { type AnalyseOptions, analyseAlbLogs, type LogAnalysis, type MalformedExample } from './analyse.js';
 export { ERROR_REASONS, type ErrorReason, errorReason, explainErrorReason } from './error-reasons.js';
 export { ALB_FIELDS, type AlbField, MIN_FIELD_COUNT } from './fields.js';
 export { formatAlbLine } from './format-line.js';
@@ -26,6 +26,7 @@ export type {
 } from './line-reader.js';
 export { AlbParseError, parseAlbLine } from './parse-line.js';
 export { type AlbLogRecord, albRecord, requestLineParts } from './record.js';
+export { renderLogAnalysis } from './render.js';
 export { albLogKey, parseAlbLogKey } from './s3-key.js';
 export {
   type AwsOptions,

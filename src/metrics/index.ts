@@ -14,10 +14,12 @@ export {
   getMetricSeries,
   type MetricDataCall,
   type MetricQuery,
+  type MetricsProgress,
   type MetricsReport,
   planMetricDataCalls,
   validPeriod,
 } from './collect.js';
+export { renderMetrics } from './render.js';
 export {
   type NoisyNeighbourRanking,
   POOL_FULL_FRACTION,

@@ -26,6 +26,15 @@ function errorOf(e) {
 
 (async () => {
   let mod;
+  if (/\.(c|m)?tsx?$/.test(workerData.url) && !workerData.tsxApi) {
+    // tsx is an optional peer dependency: only TypeScript handlers need it.
+    parentPort.postMessage({
+      type: 'init-error',
+      errorType: 'Runtime.ImportModuleError',
+      errorMessage: 'Error: Cannot load handler module ' + workerData.url + ': a TypeScript handler needs the optional peer dependency tsx (npm install tsx), which is not installed; or give the handler as JavaScript',
+    });
+    return;
+  }
   try {
     if (workerData.tsxApi) {
       const api = await import(workerData.tsxApi);

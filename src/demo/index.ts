@@ -1,0 +1,5 @@
+/**
+ * @module demo
+ * The 502 incident end to end on the embedded lab: probe, diagnose, fix, probe again, verify.
+ */
+export { type DemoOptions, type DemoResult, runDemo } from './run.js';
