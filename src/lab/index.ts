@@ -25,7 +25,6 @@ import { LambdaRuntime } from './lambda/runtime.js';
 import { MemoryMetricsStore } from './metrics-store.js';
 import { MemoryObjectStore } from './object-store.js';
 import type { Scenario } from './scenario.js';
-export { renderBanner, renderStatusLine, renderSummary } from './status.js';
 import { LabTelemetry } from './telemetry.js';
 import { TrafficDriver, type TrafficStatus, trafficPool } from './traffic.js';
 
@@ -42,6 +41,7 @@ export {
   scenarioJsonSchema,
   validateScenario,
 } from './scenario.js';
+export { renderBanner, renderStatusLine, renderSummary } from './status.js';
 
 export interface StartLabOptions {
   /** ALB listener port; 0 or undefined = any free port. */

@@ -19,7 +19,6 @@ export {
   planMetricDataCalls,
   validPeriod,
 } from './collect.js';
-export { renderMetrics } from './render.js';
 export {
   type NoisyNeighbourRanking,
   POOL_FULL_FRACTION,
@@ -27,6 +26,7 @@ export {
   type RankInput,
   rankNoisyNeighbours,
 } from './rank.js';
+export { renderMetrics } from './render.js';
 export {
   alignDown,
   alignUp,

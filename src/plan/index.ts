@@ -28,7 +28,12 @@ export {
   planFromMetrics,
   unreservedMinimumFor,
 } from './from-metrics.js';
-export { type ScenarioPlan, type ScenarioPlanOptions, planFromScenario, simulationFromPlan } from './from-scenario.js';
+export {
+  planFromScenario,
+  type ScenarioPlan,
+  type ScenarioPlanOptions,
+  simulationFromPlan,
+} from './from-scenario.js';
 export {
   type FunctionRecommendation,
   type PlanInput,
