@@ -1,6 +1,6 @@
 import type { DiagnoseOptions } from '../diagnose/run.js';
 import type { CliContext } from './context.js';
-import { numberFlag, timeWindowFlags } from './flags.js';
+import { AWS_FLAGS, awsConnectionFrom, numberFlag, timeWindowFlags } from './flags.js';
 
 /** The evidence flags `diagnose` and `fix` share. */
 export const EVIDENCE_FLAGS = {
@@ -26,13 +26,7 @@ export const EVIDENCE_FLAGS = {
     type: 'boolean',
     help: 'do not ask ELBv2 which functions stand behind throttled target groups (same default)',
   },
-  region: { type: 'string', arg: 'R', help: 'AWS region' },
-  profile: { type: 'string', arg: 'P', help: 'named AWS profile' },
-  'endpoint-url': {
-    type: 'string',
-    arg: 'URL',
-    help: "an AWS-compatible endpoint, e.g. the lab's (default AWS_ENDPOINT_URL)",
-  },
+  ...AWS_FLAGS,
 } as const;
 
 export interface EvidenceValues {
@@ -64,9 +58,7 @@ export function diagnoseOptionsFrom(
     sinceMs,
     untilMs,
     periodSec: numberFlag(command, 'period', values.period, { min: 1, integer: true }),
-    region: values.region,
-    profile: values.profile,
-    endpointUrl: values['endpoint-url'] ?? ctx.env.AWS_ENDPOINT_URL,
+    ...awsConnectionFrom(values, ctx.env),
     signal: ctx.signal,
     env: ctx.env,
     now,

@@ -6,6 +6,7 @@
  * dependency, and the help it lacks is the few lines below.
  */
 import { parseArgs } from 'node:util';
+import type { AwsConnection } from '../common/aws.js';
 import { InvalidOptionError, UsageError } from '../common/errors.js';
 import { durationMs, parseTimeBound } from '../common/time.js';
 
@@ -114,6 +115,37 @@ export function helpText(parts: {
   out.push('Options:', flagHelp(parts.flags), '');
   if (parts.footer) out.push(parts.footer.trimEnd(), '');
   return out.join('\n');
+}
+
+/** The AWS connection flags every command that reads AWS (or the lab's endpoint) takes. */
+export const AWS_FLAGS = {
+  region: {
+    type: 'string',
+    arg: 'R',
+    help: "AWS region (default AWS_REGION, AWS_DEFAULT_REGION, the profile's)",
+  },
+  profile: {
+    type: 'string',
+    arg: 'P',
+    help: 'named AWS profile (default AWS_PROFILE, then the default chain)',
+  },
+  'endpoint-url': {
+    type: 'string',
+    arg: 'URL',
+    help: "an AWS-compatible endpoint, e.g. the lab's (default AWS_ENDPOINT_URL)",
+  },
+} as const;
+
+/** The connection the AWS flags describe; the endpoint falls back to AWS_ENDPOINT_URL. */
+export function awsConnectionFrom(
+  values: { region?: string | undefined; profile?: string | undefined; 'endpoint-url'?: string | undefined },
+  env: NodeJS.ProcessEnv,
+): AwsConnection {
+  return {
+    region: values.region,
+    profile: values.profile,
+    endpointUrl: values['endpoint-url'] ?? env.AWS_ENDPOINT_URL,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

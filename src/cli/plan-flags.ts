@@ -2,7 +2,7 @@
 import { UsageError } from '../common/errors.js';
 import { BUILTIN_SCENARIO_NAMES } from '../lab/resolve-scenario.js';
 import type { DurationModel } from '../plan/simulate.js';
-import { durationFlag, nameValueFlag, numberFlag } from './flags.js';
+import { AWS_FLAGS, durationFlag, nameValueFlag, numberFlag } from './flags.js';
 
 export const BUILTIN_NAMES = BUILTIN_SCENARIO_NAMES.join(', ');
 export const MAX_ERLANGS = 1e7;
@@ -61,9 +61,7 @@ export const RECOMMEND_FLAGS = {
   metrics: { type: 'boolean', help: 'read CloudWatch history instead of a scenario, with:' },
   since: { type: 'string', arg: 'T', help: 'window start (default -24h); ISO-8601, epoch seconds or -3h' },
   until: { type: 'string', arg: 'T', help: 'window end (default now)' },
-  region: { type: 'string', arg: 'R', help: 'AWS region (as for throttlescope metrics)' },
-  profile: { type: 'string', arg: 'P', help: 'named AWS profile' },
-  'endpoint-url': { type: 'string', arg: 'URL', help: "an AWS-compatible endpoint, e.g. the lab's" },
+  ...AWS_FLAGS,
   json: JSON_FLAG,
 } as const;
 

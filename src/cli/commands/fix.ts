@@ -5,7 +5,7 @@ import { recommendFix } from '../../fix/recommend.js';
 import { fixJson, renderFix, renderRollback } from '../../fix/render.js';
 import type { Command } from '../context.js';
 import { diagnoseOptionsFrom, EVIDENCE_FLAGS } from '../evidence-flags.js';
-import { helpText, numberFlag, parseFlags, probabilityFlag } from '../flags.js';
+import { awsConnectionFrom, helpText, numberFlag, parseFlags, probabilityFlag } from '../flags.js';
 import { diagnoseProgress, progressFor } from '../progress.js';
 
 const FLAGS = {
@@ -52,11 +52,7 @@ export const command: Command = {
     if (positionals.length > 0) {
       throw new UsageError(`fix: unexpected argument "${positionals[0]}" (give logs with --logs)`);
     }
-    const conn = {
-      region: values.region,
-      profile: values.profile,
-      endpointUrl: values['endpoint-url'] ?? ctx.env.AWS_ENDPOINT_URL,
-    };
+    const conn = awsConnectionFrom(values, ctx.env);
     if (values.rollback) {
       const restored = await rollbackChanges(values.rollback, conn);
       ctx.stdout.write(

@@ -6,7 +6,7 @@ import { analyseAlbLogs } from '../../logs/analyse.js';
 import { undocumentedErrorReasons } from '../../logs/error-reasons.js';
 import { renderLogAnalysis } from '../../logs/render.js';
 import type { Command } from '../context.js';
-import { helpText, numberFlag, parseFlags, timeWindowFlags } from '../flags.js';
+import { AWS_FLAGS, awsConnectionFrom, helpText, numberFlag, parseFlags, timeWindowFlags } from '../flags.js';
 import { progressFor, readProgress } from '../progress.js';
 
 const FLAGS = {
@@ -27,9 +27,7 @@ const FLAGS = {
   records: { type: 'string', arg: 'FILE', help: 'write the matching entries as JSON lines' },
   top: { type: 'string', arg: 'N', help: 'failing paths to show (default 10)' },
   json: { type: 'boolean', help: 'print the summary as one JSON document (docs/logs.md)' },
-  region: { type: 'string', arg: 'R', help: 'AWS region for s3:// sources' },
-  profile: { type: 'string', arg: 'P', help: 'AWS profile for s3:// sources' },
-  'endpoint-url': { type: 'string', arg: 'URL', help: "S3-compatible endpoint (e.g. the lab's)" },
+  ...AWS_FLAGS,
   concurrency: { type: 'string', arg: 'N', help: 'parallel S3 downloads (default 8)' },
 } as const;
 
@@ -76,11 +74,7 @@ export const command: Command = {
       concurrency,
       signal: ctx.signal,
       stdin: ctx.stdin as Readable,
-      aws: {
-        region: values.region,
-        profile: values.profile,
-        endpointUrl: values['endpoint-url'] ?? ctx.env.AWS_ENDPOINT_URL,
-      },
+      aws: awsConnectionFrom(values, ctx.env),
       onProgress: (p) => progress.update(readProgress(p)),
     }).finally(() => progress.done());
     const { summary } = analysis;

@@ -3,7 +3,7 @@ import { durationMs } from '../../common/time.js';
 import { collectMetricsWithConnection, validPeriod } from '../../metrics/collect.js';
 import { renderMetrics } from '../../metrics/render.js';
 import type { Command } from '../context.js';
-import { helpText, parseFlags, timeWindowFlags } from '../flags.js';
+import { AWS_FLAGS, awsConnectionFrom, helpText, parseFlags, timeWindowFlags } from '../flags.js';
 import { metricsProgress, progressFor } from '../progress.js';
 
 const FLAGS = {
@@ -18,21 +18,7 @@ const FLAGS = {
     arg: 'S',
     help: 'seconds per datapoint: 60 (default), a multiple of 60, or 1/5/10/30;\nalso 5m, 1h',
   },
-  region: {
-    type: 'string',
-    arg: 'R',
-    help: "AWS region (default AWS_REGION, AWS_DEFAULT_REGION, the profile's)",
-  },
-  profile: {
-    type: 'string',
-    arg: 'P',
-    help: 'named AWS profile (default AWS_PROFILE, then the default chain)',
-  },
-  'endpoint-url': {
-    type: 'string',
-    arg: 'URL',
-    help: "an AWS-compatible endpoint, e.g. the lab's (default AWS_ENDPOINT_URL)",
-  },
+  ...AWS_FLAGS,
   json: { type: 'boolean', help: 'print the report as JSON (the shape is documented in docs/metrics.md)' },
 } as const;
 
@@ -79,9 +65,7 @@ export const command: Command = {
       startMs: w.sinceMs as number,
       endMs: w.untilMs as number,
       periodSec,
-      region: values.region,
-      profile: values.profile,
-      endpointUrl: values['endpoint-url'],
+      ...awsConnectionFrom(values, ctx.env),
       env: ctx.env,
       signal: ctx.signal,
       nowMs: now,

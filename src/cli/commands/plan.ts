@@ -11,6 +11,7 @@ import { renderErlang, renderRecommendation, renderSimulation } from '../../plan
 import type { CliContext, Command } from '../context.js';
 import {
   asFlagErrors,
+  awsConnectionFrom,
   durationFlag,
   flagHelp,
   numberFlag,
@@ -182,9 +183,7 @@ async function recommendCommand(argv: string[], ctx: CliContext): Promise<number
           ...common,
           startMs: w.sinceMs as number,
           endMs: w.untilMs as number,
-          region: values.region,
-          profile: values.profile,
-          endpointUrl: values['endpoint-url'],
+          ...awsConnectionFrom(values, ctx.env),
           env: ctx.env,
           signal: ctx.signal,
           nowMs: now,

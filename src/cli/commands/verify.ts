@@ -3,7 +3,7 @@ import { safeForTerminal } from '../../common/terminal.js';
 import { compareFailureRates } from '../../verify/compare.js';
 import { failureCountOf } from '../../verify/gather.js';
 import type { Command } from '../context.js';
-import { helpText, parseFlags, probabilityFlag } from '../flags.js';
+import { AWS_FLAGS, awsConnectionFrom, helpText, parseFlags, probabilityFlag } from '../flags.js';
 
 const FLAGS = {
   before: { type: 'string', arg: 'DIR|SINCE..UNTIL', help: 'a probe run (--out DIR) or a time window' },
@@ -15,9 +15,7 @@ const FLAGS = {
     help: 'ALB logs for window comparisons (repeatable)',
   },
   alpha: { type: 'string', arg: 'A', help: 'significance level (default 0.01)' },
-  region: { type: 'string', arg: 'R', help: 'AWS region for s3:// logs' },
-  profile: { type: 'string', arg: 'P', help: 'named AWS profile for s3:// logs' },
-  'endpoint-url': { type: 'string', arg: 'URL', help: 'an S3-compatible endpoint for s3:// logs' },
+  ...AWS_FLAGS,
   json: { type: 'boolean', help: '{ before, after, test, pValue, verdict, improved, sentence }' },
 } as const;
 
@@ -42,11 +40,7 @@ export const command: Command = {
     }
     if (!values.before || !values.after) throw new UsageError('verify: give both --before and --after');
     const alpha = probabilityFlag('verify', 'alpha', values.alpha) ?? 0.01;
-    const aws = {
-      region: values.region,
-      profile: values.profile,
-      endpointUrl: values['endpoint-url'] ?? ctx.env.AWS_ENDPOINT_URL,
-    };
+    const aws = awsConnectionFrom(values, ctx.env);
     const before = await failureCountOf(values.before, { logs: values.logs, aws });
     const after = await failureCountOf(values.after, { logs: values.logs, aws });
     const c = compareFailureRates(before, after, alpha);
