@@ -70,6 +70,7 @@ export const FLAG_OF = {
   reserve: 'reserve',
   albFacing: 'alb-facing',
   culprit: 'culprit',
+  handlerDurations: 'handler-duration',
   window: 'since/--until',
 } as const;
 

@@ -151,7 +151,7 @@ export function recommendFix(
   if (!metrics) {
     throw new ThrottlescopeError(
       'TS_FIX_NO_METRICS',
-      'cannot size reserved concurrency without CloudWatch metrics (ConcurrentExecutions, Invocations, Duration): give credentials or --endpoint-url',
+      'cannot size reserved concurrency without CloudWatch metrics (ConcurrentExecutions, Invocations, Duration): give AWS credentials or an endpoint such as the lab',
     );
   }
   if (!culpritName) return guaranteeVictims(diagnosis, metrics, options);

@@ -21,7 +21,7 @@
  * - the account's limit, unreserved minimum, reservations and scaling rate are the scenario's.
  */
 import { LambdaLimits } from '../common/concurrency/aws-limits.js';
-import { ThrottlescopeError } from '../common/errors.js';
+import { InvalidOptionError, ThrottlescopeError } from '../common/errors.js';
 import { Router } from '../lab/alb/rules.js';
 import { PollerBackoff } from '../lab/background.js';
 import type { Distribution, RateSpec, Scenario } from '../lab/scenario.js';
@@ -195,8 +195,9 @@ export function planFromScenario(scenario: Scenario, options: ScenarioPlanOption
   }
   for (const name of Object.keys(options.handlerDurations ?? {})) {
     if (!functions.has(name))
-      throw invalid(
-        `--handler-duration names ${JSON.stringify(name)}, which is not a function of the scenario`,
+      throw new InvalidOptionError(
+        'handlerDurations',
+        `expects functions of the scenario, got ${JSON.stringify(name)}, which is not one`,
       );
   }
 

@@ -29,13 +29,14 @@ export async function failureCountOf(
   const m = /^(.+?)\.\.(.+)$/.exec(spec);
   if (!m) {
     const { UsageError } = await import('../common/errors.js');
-    throw new UsageError(
-      `verify: "${spec}" is neither a probe directory nor a SINCE..UNTIL window over --logs`,
-    );
+    throw new UsageError(`"${spec}" is neither a probe directory nor a SINCE..UNTIL window over ALB logs`);
   }
   if (!options.logs || options.logs.length === 0) {
-    const { UsageError } = await import('../common/errors.js');
-    throw new UsageError(`verify: the window ${spec} needs --logs SOURCE to count failures in`);
+    const { InvalidOptionError } = await import('../common/errors.js');
+    throw new InvalidOptionError(
+      'logs',
+      `expects ALB log sources to count the failures of the window ${spec} in`,
+    );
   }
   const now = options.now ?? Date.now();
   const sinceMs = parseTimeBound(m[1] as string, 'window start', now);

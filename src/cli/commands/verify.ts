@@ -3,7 +3,14 @@ import { safeForTerminal } from '../../common/terminal.js';
 import { compareFailureRates } from '../../verify/compare.js';
 import { failureCountOf } from '../../verify/gather.js';
 import type { Command } from '../context.js';
-import { AWS_FLAGS, awsConnectionFrom, helpText, parseFlags, probabilityFlag } from '../flags.js';
+import {
+  AWS_FLAGS,
+  asFlagErrors,
+  awsConnectionFrom,
+  helpText,
+  parseFlags,
+  probabilityFlag,
+} from '../flags.js';
 
 const FLAGS = {
   before: { type: 'string', arg: 'DIR|SINCE..UNTIL', help: 'a probe run (--out DIR) or a time window' },
@@ -41,8 +48,10 @@ export const command: Command = {
     if (!values.before || !values.after) throw new UsageError('verify: give both --before and --after');
     const alpha = probabilityFlag('verify', 'alpha', values.alpha) ?? 0.01;
     const aws = awsConnectionFrom(values, ctx.env);
-    const before = await failureCountOf(values.before, { logs: values.logs, aws });
-    const after = await failureCountOf(values.after, { logs: values.logs, aws });
+    const { before, after } = await asFlagErrors('verify', { logs: 'logs' }, async () => ({
+      before: await failureCountOf(values.before as string, { logs: values.logs, aws }),
+      after: await failureCountOf(values.after as string, { logs: values.logs, aws }),
+    }));
     const c = compareFailureRates(before, after, alpha);
     if (values.json)
       ctx.stdout.write(
