@@ -1,6 +1,11 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CliStream } from '../../src/cli/context.js';
+import { main } from '../../src/cli/main.js';
 import { LiveProgress, progressFor } from '../../src/cli/progress.js';
+import { lambdaLine } from '../helpers/alb-lines.js';
 import { fakeCli } from '../helpers/cli.js';
 
 function stream(isTTY: boolean): CliStream & { text: () => string } {
@@ -56,4 +61,38 @@ describe('LiveProgress', () => {
     p.done();
     expect(c.err).toEqual([]);
   });
+});
+
+describe('progress of diagnose and fix', () => {
+  it.each(['diagnose', 'fix'])(
+    '%s shows the log files and bytes read on a terminal, nothing with --json',
+    async (name) => {
+      const dir = await mkdtemp(join(tmpdir(), 'ts-progress-'));
+      try {
+        const t0 = Date.parse('2026-11-24T10:00:00Z');
+        await writeFile(join(dir, 'a.log'), `${lambdaLine(t0 + 1000, { reason: 'LambdaThrottling' })}\n`);
+        const argv = [
+          name,
+          '--logs',
+          dir,
+          '--no-cloudwatch',
+          '--no-target-groups',
+          '--since',
+          '2026-11-24T09:00Z',
+          '--until',
+          '2026-11-24T11:00Z',
+        ];
+        const tty = fakeCli();
+        tty.ctx.stderr.isTTY = true;
+        await main(argv, tty.ctx);
+        expect(tty.err.join('')).toMatch(/\r\x1b\[2K {2}reading \d\/1 files, 0\.0 MB\n/);
+        const json = fakeCli();
+        json.ctx.stderr.isTTY = true;
+        await main([...argv, '--json'], json.ctx);
+        expect(json.err.join('')).not.toContain('reading');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
