@@ -236,11 +236,10 @@ export async function runProbeCommand(argv: string[], ctx: CliContext): Promise<
   const onProgress = values.quiet
     ? undefined
     : (p: ProbeProgress) => live.update(progressLines(p, tty ? ctx.stderr.columns : undefined));
-  const onAbort = () => {
-    ctx.stderr.write(
-      `\nprobe: stopping; in-flight requests get up to ${options.graceMs / 1000}s, then the summary is written\n`,
+  const onAbort = () =>
+    live.log(
+      `probe: stopping; in-flight requests get up to ${options.graceMs / 1000}s, then the summary is written`,
     );
-  };
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   let result: Awaited<ReturnType<typeof runResolved>>;
   try {
