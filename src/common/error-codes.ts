@@ -102,7 +102,3 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export function exitCodeFor(code: ErrorCode): ExitCodeValue {
   return ERROR_CODES[code].exit;
 }
-
-export function isErrorCode(text: string): text is ErrorCode {
-  return Object.hasOwn(ERROR_CODES, text);
-}
