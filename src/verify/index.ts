@@ -11,3 +11,4 @@ export {
   type Verdict,
 } from './compare.js';
 export { failureCountOf } from './gather.js';
+export { renderVerification, verificationJson } from './render.js';

@@ -1,7 +1,7 @@
 import { ExitCode, UsageError } from '../../common/errors.js';
-import { safeForTerminal } from '../../common/terminal.js';
 import { compareFailureRates } from '../../verify/compare.js';
 import { failureCountOf } from '../../verify/gather.js';
+import { renderVerification, verificationJson } from '../../verify/render.js';
 import type { Command } from '../context.js';
 import {
   AWS_FLAGS,
@@ -53,16 +53,12 @@ export const command: Command = {
       after: await failureCountOf(values.after as string, { logs: values.logs, aws }),
     }));
     const c = compareFailureRates(before, after, alpha);
-    if (values.json)
-      ctx.stdout.write(
-        `${JSON.stringify({ ...c, alpha, beforeSource: before.source, afterSource: after.source }, null, 2)}\n`,
-      );
-    else {
-      ctx.stdout.write(`${safeForTerminal(c.sentence)}\n`);
-      ctx.stdout.write(
-        `  before: ${safeForTerminal(before.source)}\n  after:  ${safeForTerminal(after.source)}\n  test:   ${c.test}, alpha ${alpha}\n`,
-      );
-    }
+    const sources = { before: before.source, after: after.source };
+    ctx.stdout.write(
+      values.json
+        ? `${JSON.stringify(verificationJson(c, alpha, sources), null, 2)}\n`
+        : renderVerification(c, alpha, sources),
+    );
     return c.improved ? ExitCode.ok : ExitCode.verdict;
   },
 };
