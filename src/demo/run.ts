@@ -28,7 +28,7 @@ export interface DemoOptions {
   onProgress?: ((phase: 'before' | 'after', progress: ProbeProgress) => void) | undefined;
 }
 
-/** The public `demo --json` document (docs/demo.md). */
+/** What a demo run found; `demoJson` is its public `demo --json` document (docs/demo.md). */
 export interface DemoResult {
   before: { failureRate: number; total: number; failures: number; episodes: number };
   diagnosis: {
@@ -44,6 +44,12 @@ export interface DemoResult {
   report: string;
   outDir: string;
   wallSeconds: number;
+}
+
+/** The `demo --json` document: the result without where it ran and how long it took. */
+export function demoJson(result: DemoResult): Omit<DemoResult, 'outDir' | 'wallSeconds'> {
+  const { outDir: _outDir, wallSeconds: _wallSeconds, ...doc } = result;
+  return doc;
 }
 
 const episodesOf = (r: ProbeResult) =>

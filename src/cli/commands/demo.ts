@@ -1,6 +1,6 @@
 import { ExitCode, UsageError } from '../../common/errors.js';
 import { safeForTerminal } from '../../common/terminal.js';
-import { runDemo } from '../../demo/run.js';
+import { demoJson, runDemo } from '../../demo/run.js';
 import type { Command } from '../context.js';
 import { helpText, numberFlag, parseFlags } from '../flags.js';
 import { LiveProgress } from '../progress.js';
@@ -54,8 +54,7 @@ export const command: Command = {
       },
     }).finally(() => narration.done());
     if (values.json) {
-      const { outDir: _o, wallSeconds: _w, ...doc } = result;
-      ctx.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+      ctx.stdout.write(`${JSON.stringify(demoJson(result), null, 2)}\n`);
     } else {
       ctx.stdout.write(
         `\nDone in ${result.wallSeconds.toFixed(0)} s. Open the report: ${safeForTerminal(result.report)}\n`,
