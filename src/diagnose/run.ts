@@ -134,7 +134,7 @@ export async function runDiagnosis(options: DiagnoseOptions): Promise<DiagnoseRe
       gaps.push(`ALB logs: ${describe(error)}`);
     }
   } else {
-    gaps.push('no ALB access logs given: the error_reason of each 502 is unknown');
+    gaps.push('no ALB access logs given (--logs): the error_reason of each 502 is unknown');
   }
 
   const awsReachable = Boolean(options.endpointUrl) || credentialSourcesPresent(env, options.profile);
@@ -158,7 +158,7 @@ export async function runDiagnosis(options: DiagnoseOptions): Promise<DiagnoseRe
     }
   } else if (options.cloudwatch === undefined) {
     gaps.push(
-      "CloudWatch not read: no AWS credentials found (set AWS_PROFILE, or give an endpoint such as the lab's)",
+      'CloudWatch not read: no AWS credentials found (set AWS_PROFILE, or pass --endpoint-url for the lab)',
     );
   }
   const { functionsByTargetGroup: targetGroupFunctions, gaps: targetGroupGaps } = await targetGroupLookup;
