@@ -1,12 +1,13 @@
 /**
- * The lab's AWS-compatible endpoint: one loopback port serving the Lambda, S3, CloudWatch and
- * Elastic Load Balancing v2 subsets throttlescope needs, on their real wire protocols, so the AWS SDK for JavaScript v3
+ * The lab's AWS-compatible endpoint: one loopback port serving the Lambda, S3, CloudWatch,
+ * Elastic Load Balancing v2 and Athena subsets throttlescope needs, on their real wire protocols, so the AWS SDK for JavaScript v3
  * and the aws CLI work against it with `endpoint` / `--endpoint-url`. Any credentials are
  * accepted; SigV4 is not verified, only its credential scope is read to route by service.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LabBackend } from '../backend.js';
+import { handleAthena, looksLikeAthena } from './athena.js';
 import { handleCloudWatch, looksLikeCloudWatch } from './cloudwatch.js';
 import { handleElbv2, looksLikeElbv2 } from './elbv2.js';
 import {
@@ -36,7 +37,7 @@ export interface AwsEndpoint {
   close(): Promise<void>;
 }
 
-export type AwsService = 'lambda' | 's3' | 'cloudwatch' | 'elbv2';
+export type AwsService = 'lambda' | 's3' | 'cloudwatch' | 'elbv2' | 'athena';
 
 /** Which service a request is for: the SigV4 credential scope if present, else its shape. */
 export function routeService(req: AwsRequest): AwsService {
@@ -46,7 +47,9 @@ export function routeService(req: AwsRequest): AwsService {
     if (scope.service === 'monitoring' || scope.service === 'cloudwatch') return 'cloudwatch';
     if (scope.service === 's3') return 's3';
     if (scope.service === 'elasticloadbalancing') return 'elbv2';
+    if (scope.service === 'athena') return 'athena';
   }
+  if (looksLikeAthena(req)) return 'athena';
   // Both are Query forms; only ELBv2's names its own API version.
   if (looksLikeElbv2(req)) return 'elbv2';
   if (looksLikeCloudWatch(req)) return 'cloudwatch';
@@ -63,6 +66,8 @@ export async function dispatch(backend: LabBackend, req: AwsRequest): Promise<Aw
       return handleCloudWatch(backend, req);
     case 'elbv2':
       return handleElbv2(backend, req);
+    case 'athena':
+      return handleAthena(backend, req);
     default:
       return handleS3(backend, req);
   }
