@@ -121,12 +121,14 @@ export async function runDiagnosis(options: DiagnoseOptions): Promise<DiagnoseRe
   if (options.logs && options.logs.length > 0) {
     try {
       const onProgress = options.onProgress;
+      const failedRoots = (probe?.failures ?? []).flatMap((f) => (f.traceRoot ? [f.traceRoot] : []));
       const r = await gatherLogEvidence(
         options.logs,
         { startMs, endMs },
         options,
         options.signal,
         onProgress && ((p) => onProgress({ part: 'logs', ...p })),
+        failedRoots,
       );
       logs = r.evidence;
       gaps.push(...r.problems);

@@ -1,13 +1,14 @@
 import type { Readable } from 'node:stream';
 import { ExitCode, ThrottlescopeError, UsageError } from '../../common/errors.js';
 import { safeForTerminal } from '../../common/terminal.js';
-import { type LogFilter, parseStatusFilter } from '../../logs/aggregate.js';
+import { type LogFilter, type LogSummary, parseStatusFilter } from '../../logs/aggregate.js';
 import { analyseAlbLogs } from '../../logs/analyse.js';
 import { undocumentedErrorReasons } from '../../logs/error-reasons.js';
 import { renderLogAnalysis } from '../../logs/render.js';
 import type { Command } from '../context.js';
 import { AWS_FLAGS, awsConnectionFrom, helpText, numberFlag, parseFlags, timeWindowFlags } from '../flags.js';
 import { progressFor, readProgress } from '../progress.js';
+import { ATHENA_FLAGS, athenaReportLine, runAthenaLogs, runAthenaTable } from './logs-athena.js';
 
 const FLAGS = {
   since: {
@@ -29,17 +30,28 @@ const FLAGS = {
   json: { type: 'boolean', help: 'print the summary as one JSON document (docs/logs.md)' },
   ...AWS_FLAGS,
   concurrency: { type: 'string', arg: 'N', help: 'parallel S3 downloads (default 8)' },
+  ...ATHENA_FLAGS,
 } as const;
 
 const usage = helpText({
-  usage: 'Usage: throttlescope logs <source...> [options]',
+  usage: `Usage: throttlescope logs <source...> [options]
+       throttlescope logs athena://<database>.<table> [options]
+       throttlescope logs athena-table s3://bucket/[prefix/]AWSLogs/<account>/elasticloadbalancing/<region>/ --database D --table T [--apply]`,
   about: `Analyse ALB access logs. A source is a file (.log or .gz), a directory (read recursively),
-- for stdin, or s3://bucket/prefix (AWS SDK default credentials). Progress (files and bytes read)
+- for stdin, or s3://bucket/prefix (AWS SDK default credentials); or athena://db.table, where Amazon
+Athena computes the same summary (docs/athena.md). athena-table prints the AWS-documented table for a
+log folder (a dry run) and creates it with --apply. Progress (files and bytes read)
 goes to stderr: a live line on a terminal, a plain line every 5 s otherwise, none with --json.`,
   flags: FLAGS,
   footer: `Exit: 0 read (skipped lines among good ones are a warning), 2 usage, 3 nothing could be read
 (every line malformed, or a source failed: missing, unreadable, truncated gzip), 4 S3 refused.`,
 });
+
+/** The `--json` document (docs/logs.md), the same from local sources and from Athena. */
+function summaryJson(summary: LogSummary): string {
+  const undocumented = undocumentedErrorReasons(Object.keys(summary.byErrorReason));
+  return `${JSON.stringify({ ...summary, undocumentedErrorReasons: undocumented }, null, 2)}\n`;
+}
 
 export const command: Command = {
   name: 'logs',
@@ -48,6 +60,8 @@ export const command: Command = {
   flagTables: [FLAGS],
   async run(argv, ctx) {
     const { values, positionals } = parseFlags('logs', FLAGS, argv);
+    const aws = awsConnectionFrom(values, ctx.env);
+    if (positionals[0] === 'athena-table') return runAthenaTable(positionals.slice(1), values, aws, ctx);
     if (positionals.length === 0)
       throw new UsageError('logs: give at least one source (file, directory, -, or s3://bucket/prefix)');
     const { sinceMs, untilMs } = timeWindowFlags('logs', values, Date.now());
@@ -65,6 +79,22 @@ export const command: Command = {
     const top = numberFlag('logs', 'top', values.top, { min: 1, integer: true }) ?? 10;
     const concurrency = numberFlag('logs', 'concurrency', values.concurrency, { min: 1, integer: true });
 
+    if (positionals.some((p) => p.startsWith('athena://'))) {
+      if (positionals.length !== 1 || values.records)
+        throw new UsageError('logs: an athena:// source is read alone, without other sources or --records');
+      const analysis = await runAthenaLogs(positionals[0] as string, values, { sinceMs, untilMs, filter, top }, aws, ctx);
+      ctx.stderr.write(athenaReportLine(analysis));
+      const s = analysis.summary;
+      if (s.lines === 0 && s.malformed > 0 && !ctx.signal.aborted) {
+        throw new ThrottlescopeError(
+          'TS_LOG_UNREADABLE',
+          `nothing could be read from ${positionals[0]}: none of its ${s.malformed.toLocaleString('en-US')} row(s) matched the table's regex`,
+        );
+      }
+      ctx.stdout.write(values.json ? summaryJson(s) : renderLogAnalysis(analysis, top));
+      if (s.malformed > 0) ctx.stderr.write(`warning: ${s.malformed} lines did not match the table's regex\n`);
+      return ExitCode.ok;
+    }
     const progress = progressFor(ctx, { json: values.json === true });
     const analysis = await analyseAlbLogs(positionals, {
       sinceMs,
@@ -74,7 +104,7 @@ export const command: Command = {
       concurrency,
       signal: ctx.signal,
       stdin: ctx.stdin as Readable,
-      aws: awsConnectionFrom(values, ctx.env),
+      aws,
       onProgress: (p) => progress.update(readProgress(p)),
     }).finally(() => progress.done());
     const { summary } = analysis;
@@ -87,12 +117,7 @@ export const command: Command = {
       );
     }
     summary.topFailingPaths = summary.topFailingPaths.slice(0, top);
-    const undocumented = undocumentedErrorReasons(Object.keys(summary.byErrorReason));
-    ctx.stdout.write(
-      values.json
-        ? `${JSON.stringify({ ...summary, undocumentedErrorReasons: undocumented }, null, 2)}\n`
-        : renderLogAnalysis(analysis, top),
-    );
+    ctx.stdout.write(values.json ? summaryJson(summary) : renderLogAnalysis(analysis, top));
     for (const example of analysis.malformedExamples)
       ctx.stderr.write(`warning: skipped ${safeForTerminal(example.message)}\n`);
     if (summary.malformed > analysis.malformedExamples.length) {
