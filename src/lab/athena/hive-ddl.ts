@@ -144,7 +144,7 @@ class Reader {
   word(...words: string[]): boolean {
     for (let k = 0; k < words.length; k++) {
       const t = this.tokens[this.i + k];
-      if (!t || t.t !== 'word' || t.v !== words[k]) return false;
+      if (t?.t !== 'word' || t.v !== words[k]) return false;
     }
     this.i += words.length;
     return true;
@@ -347,7 +347,7 @@ function validateTable(t: ExternalTable): void {
     const template = t.properties['storage.location.template'];
     if (!template || !/^s3:\/\/[^/]+\//.test(template)) {
       throw new AthenaStatementError(
-        'partition projection needs "storage.location.template" = "s3://bucket/.../${day}"',
+        `partition projection needs "storage.location.template" = "s3://bucket/.../\${day}"`,
       );
     }
     for (const p of t.partitions) {

@@ -128,7 +128,8 @@ export async function listedScanBytes(
 ): Promise<number> {
   const params = await runner.tableParameters(source.database, source.table);
   const template = params['storage.location.template'];
-  const base = template?.includes('${day}') ? template.slice(0, template.indexOf('${day}')) : undefined;
+  const placeholder = `\${day}`;
+  const base = template?.includes(placeholder) ? template.slice(0, template.indexOf(placeholder)) : undefined;
   const location = params.location;
   const days = partitionDays(window, now);
   const prefixes: string[] =
