@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { parseTimeBound } from '../common/time.js';
 import { analyseAlbLogs } from '../logs/analyse.js';
+import { analyseAthenaSource, isAthenaSource } from '../logs/athena/summary.js';
 import type { AwsOptions } from '../logs/sources.js';
 import { readProbeDir } from '../probe/report.js';
 import type { FailureCount } from './compare.js';
@@ -41,7 +42,10 @@ export async function failureCountOf(
   const now = options.now ?? Date.now();
   const sinceMs = parseTimeBound(m[1] as string, 'window start', now);
   const untilMs = parseTimeBound(m[2] as string, 'window end', now);
-  const a = await analyseAlbLogs(options.logs, { sinceMs, untilMs, aws: options.aws });
+  const athena = options.logs.length === 1 && isAthenaSource(options.logs[0] as string);
+  const a = athena
+    ? await analyseAthenaSource(options.logs[0] as string, options.aws ?? {}, { sinceMs, untilMs })
+    : await analyseAlbLogs(options.logs, { sinceMs, untilMs, aws: options.aws });
   const fiveXx = Object.entries(a.summary.byElbStatus)
     .filter(([s]) => s.startsWith('5'))
     .reduce((n, [, v]) => n + v, 0);

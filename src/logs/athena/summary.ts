@@ -12,7 +12,7 @@ import type { LogAnalysis } from '../analyse.js';
 import { parseS3Url, type ReadStats } from '../sources.js';
 import {
   ATHENA_ERROR_CODES,
-  type AthenaQueryRunner,
+  AthenaQueryRunner,
   type AthenaSettings,
   type CompletedQuery,
   type QueryRecord,
@@ -305,6 +305,21 @@ export async function analyseOnAthena(
       listedBytes,
     },
   };
+}
+
+/** `analyseOnAthena` for one `athena://` source, its runner made and closed here (verify's use). */
+export async function analyseAthenaSource(
+  spec: string,
+  aws: AwsConnection,
+  options: Omit<AthenaAnalyseOptions, 'aws'> = {},
+): Promise<AthenaLogAnalysis> {
+  const source = parseAthenaSource(spec);
+  const runner = await AthenaQueryRunner.create({ aws, settings: source.settings, signal: options.signal });
+  try {
+    return await analyseOnAthena(runner, source, { ...options, aws });
+  } finally {
+    runner.close();
+  }
 }
 
 export interface AthenaLoggedFailure {
