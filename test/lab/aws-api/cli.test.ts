@@ -3,12 +3,19 @@
  * may be another install, so only /usr/bin/aws is used. Skipped when it is missing, unless
  * THROTTLESCOPE_REQUIRE_TOOLS=1 (CI), where a missing CLI fails.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../src/lab/aws-api/server.js';
+import {
+  AWS_CLI,
+  type AwsCliRun,
+  awsCliAvailable,
+  awsCliOk,
+  runAwsCli,
+  toolsRequired,
+} from '../../helpers/aws-cli.js';
 import {
   createMemoryBackend,
   loadBalancerArn,
@@ -17,9 +24,9 @@ import {
   targetGroupArn,
 } from '../../helpers/memory-backend.js';
 
-const AWS = '/usr/bin/aws';
-const available = existsSync(AWS);
-const required = process.env.THROTTLESCOPE_REQUIRE_TOOLS === '1';
+const AWS = AWS_CLI;
+const available = awsCliAvailable;
+const required = toolsRequired;
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 const THROTTLES = {
   namespace: 'AWS/Lambda',
@@ -31,46 +38,11 @@ let backend: MemoryBackend;
 let endpoint: AwsEndpoint;
 let home: string;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
+function aws(...args: string[]): Promise<AwsCliRun> {
+  return runAwsCli(endpoint.url, home, REGION, args);
 }
 
-function aws(...args: string[]): Promise<Run> {
-  const missing = join(home, 'does-not-exist');
-  return new Promise((resolve) => {
-    execFile(
-      AWS,
-      ['--endpoint-url', endpoint.url, '--output', 'json', ...args],
-      {
-        timeout: 60_000,
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: home,
-          AWS_ACCESS_KEY_ID: 'x',
-          AWS_SECRET_ACCESS_KEY: 'x',
-          AWS_DEFAULT_REGION: REGION,
-          AWS_EC2_METADATA_DISABLED: 'true',
-          AWS_CONFIG_FILE: missing,
-          AWS_SHARED_CREDENTIALS_FILE: missing,
-          AWS_PAGER: '',
-          // Fail fast: the CLI retries throttling errors by default.
-          AWS_MAX_ATTEMPTS: '1',
-        },
-      },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
-}
-
-function ok(run: Run): string {
-  if (run.code !== 0) throw new Error(`aws exited ${run.code}: ${run.stderr}`);
-  return run.stdout;
-}
+const ok = awsCliOk;
 
 describe('aws CLI presence', () => {
   it('is installed at /usr/bin/aws when THROTTLESCOPE_REQUIRE_TOOLS=1', () => {
