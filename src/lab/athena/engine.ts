@@ -114,6 +114,8 @@ export class LabAthenaEngine {
   private readonly databases = new Set<string>(['default']);
   private readonly tables = new Map<string, ExternalTable>();
   private running: Connection | undefined;
+  /** Set by interrupt(), cleared when the next statement starts: a stop that comes before DuckDB runs. */
+  private cancelRequested = false;
 
   constructor(private readonly objects: LabObjectStore) {}
 
@@ -141,9 +143,21 @@ export class LabAthenaEngine {
     await this.connect();
   }
 
-  /** Stops the statement running now, if any. */
+  /**
+   * Stops the statement running now. DuckDB ignores an interrupt that arrives before its query
+   * starts, so it is repeated until the statement ends, and a statement not yet at DuckDB is
+   * cancelled before it gets there.
+   */
   interrupt(): void {
-    this.running?.interrupt();
+    this.cancelRequested = true;
+    const c = this.running;
+    if (!c) return;
+    c.interrupt();
+    const again = setInterval(() => {
+      if (this.running === c) c.interrupt();
+      else clearInterval(again);
+    }, 25);
+    again.unref();
   }
 
   /** The table a DDL statement made (for GetTableMetadata), if any. */
@@ -157,6 +171,7 @@ export class LabAthenaEngine {
 
   /** Runs one statement; a failure of the statement itself is a QueryFailedError. */
   async execute(sql: string, database: string): Promise<EngineResult> {
+    this.cancelRequested = false;
     const c = await this.connect();
     let statement: ReturnType<typeof parseStatement>;
     try {
@@ -316,6 +331,7 @@ export class LabAthenaEngine {
       throw new QueryFailedError(`SCHEMA_NOT_FOUND: Schema '${database}' does not exist`, 1002);
     await c.run(`USE ${CATALOG}.${ident(database)}`);
     const scannedBytes = await this.loadLines(c, sql, database);
+    if (this.cancelRequested) throw new QueryCancelled();
     this.running = c;
     try {
       const reader = await c.runAndReadAll(sql.replace(/;\s*$/, ''));
