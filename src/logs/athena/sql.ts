@@ -17,7 +17,6 @@ export interface AthenaWindow {
   untilMs?: number | undefined;
 }
 
-const DAY_MS = 86_400_000;
 /** A window's last entries may be delivered in the next day's folder (a file is named by its end). */
 const DELIVERY_SLACK_MS = 2 * DELIVERY_INTERVAL_MS;
 
@@ -38,16 +37,6 @@ export function partitionRange(w: AthenaWindow): { first?: string | undefined; l
     first: w.sinceMs === undefined ? undefined : partitionDay(w.sinceMs),
     last: w.untilMs === undefined ? undefined : partitionDay(w.untilMs + DELIVERY_SLACK_MS),
   };
-}
-
-/** Every `day` of a bounded window, in order (for listing S3 before a query); undefined when unbounded. */
-export function partitionDays(w: AthenaWindow, nowMs: number): string[] | undefined {
-  if (w.sinceMs === undefined) return undefined;
-  const until = (w.untilMs ?? nowMs) + DELIVERY_SLACK_MS;
-  const days: string[] = [];
-  for (let d = Math.floor(w.sinceMs / DAY_MS); d <= Math.floor(until / DAY_MS); d++)
-    days.push(partitionDay(d * DAY_MS));
-  return days;
 }
 
 /**

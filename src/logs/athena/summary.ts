@@ -5,11 +5,11 @@
  * docs/athena.md.
  */
 import type { AwsConnection } from '../../common/aws.js';
-import { toRemoteError } from '../../common/aws.js';
 import { ExitCode, ThrottlescopeError, UsageError } from '../../common/errors.js';
 import type { LogFilter, LogSummary, MinuteBucket, PathCount } from '../aggregate.js';
 import type { LogAnalysis } from '../analyse.js';
-import { parseS3Url, type ReadStats } from '../sources.js';
+import { S3LogSource } from '../sources/s3.js';
+import type { ReadStats } from '../sources.js';
 import {
   ATHENA_ERROR_CODES,
   AthenaQueryRunner,
@@ -22,7 +22,6 @@ import {
   type AthenaTableRef,
   type AthenaWindow,
   failedTracesQuery,
-  partitionDays,
   SUMMARY_COLUMNS,
   SUMMARY_SETS,
   summaryQuery,
@@ -77,7 +76,6 @@ export interface AthenaAnalyseOptions extends AthenaWindow {
   /** For --max-scan: lists S3 (the table's location) with these. */
   aws?: AwsConnection | undefined;
   signal?: AbortSignal | undefined;
-  now?: number | undefined;
 }
 
 function columnIndex(q: CompletedQuery, wanted: readonly string[]): number[] {
@@ -116,55 +114,37 @@ class TopPaths {
 
 /**
  * The stored size of the objects a query of the window would read: the table's projected day
- * folders (or its location) listed in S3, as Athena bills the compressed bytes it reads.
+ * folders (or its location) listed in S3 by the S3 log source (one prefix per day of the window
+ * at an ALB region folder), as Athena bills the compressed bytes it reads. Objects whose names
+ * put them outside the window count too: Athena reads whole `day` partitions.
  */
 export async function listedScanBytes(
   runner: AthenaQueryRunner,
   source: AthenaTableRef,
   window: AthenaWindow,
   aws: AwsConnection,
-  now: number,
   signal?: AbortSignal,
 ): Promise<number> {
   const params = await runner.tableParameters(source.database, source.table);
   const template = params['storage.location.template'];
   const placeholder = `\${day}`;
-  const base = template?.includes(placeholder) ? template.slice(0, template.indexOf(placeholder)) : undefined;
-  const location = params.location;
-  const days = partitionDays(window, now);
-  const prefixes: string[] =
-    base !== undefined && days !== undefined
-      ? days.map((d) => `${base}${d}/`)
-      : [base ?? (location ? (location.endsWith('/') ? location : `${location}/`) : '')];
-  if (prefixes.some((p) => !p.startsWith('s3://'))) {
+  const location = template?.includes(placeholder)
+    ? template.slice(0, template.indexOf(placeholder))
+    : params.location;
+  if (!location?.startsWith('s3://')) {
     throw new ThrottlescopeError(
       ATHENA_ERROR_CODES.badResult,
       `--max-scan: table ${source.database}.${source.table} names no S3 location to list`,
       { exitCode: ExitCode.remote },
     );
   }
-  const { S3Client, ListObjectsV2Command } = await import('@aws-sdk/client-s3');
-  const { awsClientConfig } = await import('../../common/aws.js');
-  const s3 = new S3Client({ ...(await awsClientConfig(aws)), forcePathStyle: Boolean(aws.endpointUrl) });
+  const s3 = new S3LogSource(location.endsWith('/') ? location : `${location}/`, { aws });
   let bytes = 0;
   try {
-    for (const url of prefixes) {
-      const { bucket, prefix } = parseS3Url(url);
-      let token: string | undefined;
-      do {
-        const page = await s3
-          .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }), {
-            abortSignal: signal,
-          })
-          .catch((error: unknown) => {
-            throw toRemoteError(error, `S3 ListObjectsV2 s3://${bucket}/${prefix}`);
-          });
-        for (const o of page.Contents ?? []) bytes += o.Size ?? 0;
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
-    }
+    for await (const o of s3.list({ sinceMs: window.sinceMs, untilMs: window.untilMs }, signal))
+      bytes += o.size ?? 0;
   } finally {
-    s3.destroy();
+    s3.close();
   }
   return bytes;
 }
@@ -181,14 +161,7 @@ export async function analyseOnAthena(
   const window: AthenaWindow = { sinceMs: options.sinceMs, untilMs: options.untilMs };
   let listedBytes: number | undefined;
   if (options.maxScanBytes !== undefined) {
-    listedBytes = await listedScanBytes(
-      runner,
-      source,
-      window,
-      options.aws ?? {},
-      options.now ?? Date.now(),
-      options.signal,
-    );
+    listedBytes = await listedScanBytes(runner, source, window, options.aws ?? {}, options.signal);
     if (listedBytes > options.maxScanBytes) {
       throw new ThrottlescopeError(
         ATHENA_ERROR_CODES.scanLimit,
