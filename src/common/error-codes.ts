@@ -69,6 +69,22 @@ export const ERROR_CODES = {
     meaning: 'no region from the caller, AWS_REGION, AWS_DEFAULT_REGION or the profile',
   },
   TS_AWS_ERROR: { exit: ExitCode.remote, meaning: "any other AWS error, with AWS's name and message" },
+  TS_ATHENA_QUERY_FAILED: {
+    exit: ExitCode.remote,
+    meaning: "Athena ran a query and it failed; the message carries the query id and Athena's reason",
+  },
+  TS_ATHENA_QUERY_CANCELLED: {
+    exit: ExitCode.remote,
+    meaning: 'an Athena query was cancelled by someone else (StopQueryExecution, the console, a limit)',
+  },
+  TS_ATHENA_SCAN_LIMIT: {
+    exit: ExitCode.usage,
+    meaning: "--max-scan: the logs under the window's partitions exceed it; nothing was queried",
+  },
+  TS_ATHENA_RESULT: {
+    exit: ExitCode.remote,
+    meaning: 'an Athena result or table lacks what the query needs (columns, an S3 location)',
+  },
   TS_FIX_NO_CULPRIT: { exit: ExitCode.verdict, meaning: 'the diagnosis names no function fix can size' },
   TS_FIX_NO_METRICS: {
     exit: ExitCode.input,

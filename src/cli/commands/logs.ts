@@ -82,7 +82,13 @@ export const command: Command = {
     if (positionals.some((p) => p.startsWith('athena://'))) {
       if (positionals.length !== 1 || values.records)
         throw new UsageError('logs: an athena:// source is read alone, without other sources or --records');
-      const analysis = await runAthenaLogs(positionals[0] as string, values, { sinceMs, untilMs, filter, top }, aws, ctx);
+      const analysis = await runAthenaLogs(
+        positionals[0] as string,
+        values,
+        { sinceMs, untilMs, filter, top },
+        aws,
+        ctx,
+      );
       ctx.stderr.write(athenaReportLine(analysis));
       const s = analysis.summary;
       if (s.lines === 0 && s.malformed > 0 && !ctx.signal.aborted) {
@@ -92,7 +98,8 @@ export const command: Command = {
         );
       }
       ctx.stdout.write(values.json ? summaryJson(s) : renderLogAnalysis(analysis, top));
-      if (s.malformed > 0) ctx.stderr.write(`warning: ${s.malformed} lines did not match the table's regex\n`);
+      if (s.malformed > 0)
+        ctx.stderr.write(`warning: ${s.malformed} lines did not match the table's regex\n`);
       return ExitCode.ok;
     }
     const progress = progressFor(ctx, { json: values.json === true });

@@ -15,7 +15,7 @@ import {
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { type AwsConnection, awsClientConfig, toRemoteError } from '../../common/aws.js';
-import { ExitCode, ThrottlescopeError } from '../../common/errors.js';
+import { ThrottlescopeError } from '../../common/errors.js';
 
 /** Error codes of the Athena path (docs/errors.md). */
 export const ATHENA_ERROR_CODES = {
@@ -138,7 +138,6 @@ export class AthenaQueryRunner {
     return new ThrottlescopeError(
       'TS_INTERRUPTED',
       id ? `interrupted: Athena query ${id} was stopped` : 'interrupted before the Athena query started',
-      { exitCode: ExitCode.interrupted },
     );
   }
 
@@ -243,15 +242,12 @@ export class AthenaQueryRunner {
     this.queries.push(record);
     if (state === 'FAILED') {
       const reason = q.Status?.AthenaError?.ErrorMessage ?? q.Status?.StateChangeReason ?? 'no reason given';
-      throw new ThrottlescopeError(ATHENA_ERROR_CODES.queryFailed, `Athena query ${id} failed: ${reason}`, {
-        exitCode: ExitCode.remote,
-      });
+      throw new ThrottlescopeError(ATHENA_ERROR_CODES.queryFailed, `Athena query ${id} failed: ${reason}`);
     }
     if (state === 'CANCELLED') {
       throw new ThrottlescopeError(
         ATHENA_ERROR_CODES.queryCancelled,
         `Athena query ${id} was cancelled${q.Status?.StateChangeReason ? `: ${q.Status.StateChangeReason}` : ''}`,
-        { exitCode: ExitCode.remote },
       );
     }
     if (q.StatementType !== 'DML') {

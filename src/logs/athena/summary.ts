@@ -5,7 +5,7 @@
  * docs/athena.md.
  */
 import type { AwsConnection } from '../../common/aws.js';
-import { ExitCode, ThrottlescopeError, UsageError } from '../../common/errors.js';
+import { ThrottlescopeError, UsageError } from '../../common/errors.js';
 import type { LogFilter, LogSummary, MinuteBucket, PathCount } from '../aggregate.js';
 import type { LogAnalysis } from '../analyse.js';
 import { S3LogSource } from '../sources/s3.js';
@@ -85,7 +85,6 @@ function columnIndex(q: CompletedQuery, wanted: readonly string[]): number[] {
     throw new ThrottlescopeError(
       ATHENA_ERROR_CODES.badResult,
       `Athena query ${q.record.id} returned columns ${q.columns.join(', ')}; missing ${missing.join(', ')}`,
-      { exitCode: ExitCode.remote },
     );
   }
   return index;
@@ -135,7 +134,6 @@ export async function listedScanBytes(
     throw new ThrottlescopeError(
       ATHENA_ERROR_CODES.badResult,
       `--max-scan: table ${source.database}.${source.table} names no S3 location to list`,
-      { exitCode: ExitCode.remote },
     );
   }
   const s3 = new S3LogSource(location.endsWith('/') ? location : `${location}/`, { aws });
@@ -166,7 +164,6 @@ export async function analyseOnAthena(
       throw new ThrottlescopeError(
         ATHENA_ERROR_CODES.scanLimit,
         `--max-scan: the logs under the window's partitions hold ${(listedBytes / 1e9).toFixed(3)} GB (compressed), over the ${(options.maxScanBytes / 1e9).toFixed(3)} GB allowed; nothing was queried (narrow --since/--until or raise --max-scan)`,
-        { exitCode: ExitCode.usage },
       );
     }
   }
