@@ -80,7 +80,7 @@ export function renderBanner(lab: Lab, awsUrl: string, dataDir: string | undefin
     `throttlescope lab: ${s.name}${s.timeScale !== 1 ? ` (lab time runs ${s.timeScale}x faster)` : ''}`,
   );
   out.push(`  ALB           ${lab.albUrl}   (${lab.loadBalancer.dimension})`);
-  out.push(`  AWS endpoint  ${awsUrl}   (Lambda, S3, CloudWatch, ELBv2; any credentials)`);
+  out.push(`  AWS endpoint  ${awsUrl}   (Lambda, S3, CloudWatch, ELBv2, Athena; any credentials)`);
   out.push('');
   out.push(
     `    export AWS_ENDPOINT_URL=${awsUrl} AWS_REGION=${s.account.region} AWS_DEFAULT_REGION=${s.account.region} AWS_ACCESS_KEY_ID=lab AWS_SECRET_ACCESS_KEY=lab`,
