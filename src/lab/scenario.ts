@@ -228,6 +228,171 @@ const loadBalancer = z.strictObject({
     .prefault({ bucket: 'lab-alb-access-logs' }),
 });
 
+/**
+ * CloudFront's limits and defaults the scenario format uses.
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-web-values-specify.html
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/GeneratingCustomErrorResponses.html
+ */
+export const CloudFrontLimits = {
+  /** Status codes a custom error response (or an error caching minimum TTL) can be set for. */
+  customizableErrorCodes: [400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504],
+  /** https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/custom-error-pages-expiration.html */
+  defaultErrorCachingMinTtlSec: 10,
+  defaultResponseTimeoutSec: 30,
+  maxResponseTimeoutSec: 120,
+  defaultKeepaliveTimeoutSec: 5,
+  maxKeepaliveTimeoutSec: 120,
+  defaultConnectionAttempts: 3,
+  defaultConnectionTimeoutSec: 10,
+  maxConnectionTimeoutSec: 10,
+} as const;
+
+const ERROR_CODES = CloudFrontLimits.customizableErrorCodes;
+const errorCode = z
+  .number()
+  .int()
+  .refine((c) => (ERROR_CODES as readonly number[]).includes(c), {
+    message: `expected one of the codes CloudFront customises (${ERROR_CODES.join(', ')})`,
+  });
+
+const durationWithin = (what: string, minSec: number, maxSec: number) =>
+  duration(what).refine((ms) => ms >= minSec * 1000 && ms <= maxSec * 1000, {
+    message: `expected ${what} between ${minSec}s and ${maxSec}s`,
+  });
+
+const cachePolicy = z
+  .union([
+    z.enum(['CachingOptimized', 'CachingDisabled']),
+    z.strictObject({
+      minTTL: duration('a TTL').prefault(0),
+      defaultTTL: duration('a TTL').prefault(86_400),
+      maxTTL: duration('a TTL').prefault(31_536_000),
+    }),
+  ])
+  .default('CachingOptimized')
+  .meta({
+    description:
+      'a managed policy (CachingOptimized: TTL 1s/1d/1y; CachingDisabled: nothing cached) or min/default/max TTLs',
+  });
+
+const cacheBehaviorFields = {
+  cachePolicy,
+  /** Viewer headers in the cache key and sent to the origin (User-Agent among them keeps the viewer's). */
+  forwardedHeaders: z
+    .array(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: 'expected an HTTP header name' }))
+    .default([])
+    .describe('viewer headers in the cache key and forwarded to the origin'),
+};
+
+const cloudfront = z
+  .strictObject({
+    /** Default derived from the account and the load balancer. */
+    id: nameRe(
+      'a distribution id',
+      /^E[A-Z0-9]{12,13}$/,
+      'E followed by 12-13 capitals or digits',
+    ).optional(),
+    domainName: nameRe(
+      'a CloudFront domain name',
+      /^d[a-z0-9]{13}\.cloudfront\.net$/,
+      'like d111111abcdef8.cloudfront.net',
+    ).optional(),
+    /** The edge location (POP) that answers, as X-Amz-Cf-Pop and the log's x-edge-location show it. */
+    pop: nameRe('an edge location', /^[A-Z]{3}\d{1,3}(-[A-Z0-9]{1,3})?$/, 'like IAD89-C1').default(
+      'IAD89-C1',
+    ),
+    origin: z
+      .strictObject({
+        /** OriginReadTimeout: the wait for the first byte and between packets. */
+        responseTimeout: durationWithin(
+          'a response timeout',
+          1,
+          CloudFrontLimits.maxResponseTimeoutSec,
+        ).prefault(CloudFrontLimits.defaultResponseTimeoutSec),
+        /** OriginKeepaliveTimeout: how long an idle connection to the origin is kept. */
+        keepaliveTimeout: durationWithin(
+          'a keep-alive timeout',
+          1,
+          CloudFrontLimits.maxKeepaliveTimeoutSec,
+        ).prefault(CloudFrontLimits.defaultKeepaliveTimeoutSec),
+        connectionAttempts: z
+          .number()
+          .int()
+          .min(1)
+          .max(3)
+          .default(CloudFrontLimits.defaultConnectionAttempts),
+        connectionTimeout: durationWithin(
+          'a connection timeout',
+          1,
+          CloudFrontLimits.maxConnectionTimeoutSec,
+        ).prefault(CloudFrontLimits.defaultConnectionTimeoutSec),
+      })
+      .prefault({})
+      .describe('the ALB as the custom origin: timeouts and connection attempts'),
+    defaultCacheBehavior: z.strictObject(cacheBehaviorFields).prefault({}),
+    cacheBehaviors: z
+      .array(
+        z.strictObject({
+          pathPattern: z
+            .string()
+            .min(1)
+            .regex(/^[A-Za-z0-9_.*$/~"'@:+?&=-]+$/, { message: 'expected a path pattern like /api/*' }),
+          ...cacheBehaviorFields,
+        }),
+      )
+      .default([])
+      .describe('matched in order by path pattern (* and ?); the default behaviour takes the rest'),
+    customErrorResponses: z
+      .array(
+        z.strictObject({
+          errorCode,
+          /** Path of the page, fetched from `errorPages` (key = path without the leading /). */
+          responsePagePath: z
+            .string()
+            .startsWith('/', { message: 'expected a path starting with /' })
+            .optional(),
+          /** Status sent with the page; default: the error code itself. */
+          responseCode: z
+            .number()
+            .int()
+            .refine((c) => c === 200 || (ERROR_CODES as readonly number[]).includes(c), {
+              message: `expected 200 or one of ${ERROR_CODES.join(', ')}`,
+            })
+            .optional(),
+          errorCachingMinTTL: duration('an error caching minimum TTL').optional(),
+        }),
+      )
+      .default([])
+      .describe(
+        `per error code: a page, its status and the error caching minimum TTL (default ${CloudFrontLimits.defaultErrorCachingMinTtlSec}s)`,
+      ),
+    /** The S3 bucket the custom error pages are served from (the lab puts the objects there). */
+    errorPages: z
+      .strictObject({
+        bucket: nameRe(
+          'an S3 bucket name',
+          /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+          '3-63 lowercase letters, digits, . or -',
+        ),
+        objects: z.record(z.string().min(1), z.string()).default({}),
+      })
+      .optional()
+      .describe('S3 bucket holding the custom error pages: object key (path without /) -> HTML'),
+    logging: z
+      .strictObject({
+        bucket: nameRe(
+          'an S3 bucket name',
+          /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+          '3-63 lowercase letters, digits, . or -',
+        ),
+        prefix: z.string().default(''),
+        interval: duration('a delivery interval').prefault(ScenarioLimits.defaultLogIntervalSec),
+      })
+      .optional()
+      .describe('standard (legacy) access logs into the lab S3'),
+  })
+  .meta({ description: 'a CloudFront distribution in front of the ALB (its only origin)' });
+
 const account = z.strictObject({
   id: nameRe('an account id', /^\d{12}$/, '12 digits').default('123456789012'),
   region: nameRe('a region', /^[a-z]{2}(-[a-z]+)+-\d$/, 'like us-east-1').default('us-east-1'),
@@ -267,6 +432,7 @@ export const scenarioSchema = z
     account: account.prefault({}),
     functions: z.array(fn).min(1),
     loadBalancer,
+    cloudfront: cloudfront.optional(),
     background: z.array(background).default([]),
     traffic: z.array(traffic).default([]),
   })
@@ -284,6 +450,8 @@ export type BackgroundSource = Parsed['background'][number];
 export type TrafficSource = Parsed['traffic'][number];
 export type ListenerRule = Parsed['loadBalancer']['rules'][number];
 export type TargetGroupSpec = Parsed['loadBalancer']['targetGroups'][number];
+export type CloudFrontSpec = NonNullable<Parsed['cloudfront']>;
+export type CachePolicySpec = CloudFrontSpec['defaultCacheBehavior']['cachePolicy'];
 
 /** A validated scenario: defaults filled in, durations in milliseconds of lab time. */
 export interface Scenario extends Omit<Parsed, 'functions' | 'account'> {
@@ -552,6 +720,8 @@ function crossCheck(raw: unknown, baseDir: string, problems: string[]): void {
       problems.push('loadBalancer.accessLogs.interval: expected at least 1s');
   }
 
+  if (isObj(raw.cloudfront)) crossCheckCloudFront(raw.cloudfront, problems);
+
   arr(raw.background).forEach((b, i) => {
     if (!isObj(b)) return;
     if (typeof b.function === 'string' && !fnNames.has(b.function)) {
@@ -567,6 +737,55 @@ function crossCheck(raw: unknown, baseDir: string, problems: string[]): void {
   arr(raw.traffic).forEach((t, i) => {
     if (isObj(t)) checkRateOrder(t.rate, `traffic[${i}].rate`, problems);
   });
+}
+
+function crossCheckCloudFront(cf: Record<string, unknown>, problems: string[]): void {
+  const checkPolicy = (p: unknown, at: string) => {
+    if (!isObj(p)) return;
+    const min = safeDurationMs(p.minTTL ?? 0);
+    const def = safeDurationMs(p.defaultTTL ?? 86_400);
+    const max = safeDurationMs(p.maxTTL ?? 31_536_000);
+    if (min === undefined || def === undefined || max === undefined) return;
+    if (def < min) problems.push(`${at}.defaultTTL: expected at least minTTL`);
+    if (max < def) problems.push(`${at}.maxTTL: expected at least defaultTTL`);
+  };
+  if (isObj(cf.defaultCacheBehavior))
+    checkPolicy(cf.defaultCacheBehavior.cachePolicy, 'cloudfront.defaultCacheBehavior.cachePolicy');
+  const patterns = new Set<string>();
+  arr(cf.cacheBehaviors).forEach((b, i) => {
+    if (!isObj(b)) return;
+    checkPolicy(b.cachePolicy, `cloudfront.cacheBehaviors[${i}].cachePolicy`);
+    if (typeof b.pathPattern === 'string') {
+      if (patterns.has(b.pathPattern))
+        problems.push(
+          `cloudfront.cacheBehaviors[${i}].pathPattern: expected a unique pattern, "${b.pathPattern}" is used twice`,
+        );
+      patterns.add(b.pathPattern);
+    }
+  });
+  const codes = new Set<number>();
+  arr(cf.customErrorResponses).forEach((r, i) => {
+    if (!isObj(r)) return;
+    if (typeof r.errorCode === 'number') {
+      if (codes.has(r.errorCode))
+        problems.push(
+          `cloudfront.customErrorResponses[${i}].errorCode: expected a unique code, ${r.errorCode} is used twice`,
+        );
+      codes.add(r.errorCode);
+    }
+    if (r.responseCode !== undefined && r.responsePagePath === undefined)
+      problems.push(
+        `cloudfront.customErrorResponses[${i}].responsePagePath: expected a page path with responseCode (CloudFront needs both)`,
+      );
+    if (r.responsePagePath !== undefined && cf.errorPages === undefined)
+      problems.push(
+        `cloudfront.errorPages: expected the S3 bucket that serves customErrorResponses[${i}].responsePagePath`,
+      );
+  });
+  if (isObj(cf.logging)) {
+    const iv = safeDurationMs(cf.logging.interval ?? ScenarioLimits.defaultLogIntervalSec);
+    if (iv !== undefined && iv < 1000) problems.push('cloudfront.logging.interval: expected at least 1s');
+  }
 }
 
 function checkRateOrder(rate: unknown, at: string, problems: string[]): void {

@@ -1,0 +1,436 @@
+/**
+ * The lab's CloudFront edge, I/O-free: given a viewer request, it answers from its cache or asks
+ * the origin through an injected client, applying CloudFront's documented behaviour (cache keys,
+ * TTLs, error caching, custom error responses, its own 502/504 pages, the headers it adds each
+ * way). It reads time only from the lab clock, so tests drive it on a virtual clock.
+ */
+import type { Clock } from '../../common/clock.js';
+import { escapeXml } from '../aws-api/xml.js';
+import type { LabObjectStore } from '../backend.js';
+import type { CloudFrontSpec } from '../scenario.js';
+import { cloudFrontRequestId, type DistributionIds } from './ids.js';
+import { cloudFrontErrorPage } from './pages.js';
+import {
+  behaviorFor,
+  type CacheBehavior,
+  cacheBehaviors,
+  ErrorSettings,
+  errorTtlMs,
+  parseCacheControl,
+  successTtlMs,
+} from './policy.js';
+
+export type Header = readonly [name: string, value: string];
+
+export interface ViewerRequest {
+  method: string;
+  /** Path and query, as received. */
+  url: string;
+  /** Header name/value pairs, as received. */
+  headers: readonly Header[];
+  body: Buffer;
+  /** The viewer's address (the TCP peer). */
+  clientIp: string;
+}
+
+export interface OriginRequest {
+  method: string;
+  url: string;
+  headers: Header[];
+  body: Buffer | undefined;
+}
+
+export type OriginOutcome =
+  | { kind: 'response'; status: number; headers: Header[]; body: Buffer }
+  /** The connection could not be made (refused, reset before a response, connection timeout). */
+  | { kind: 'connect-error' }
+  /** No response (or no next packet) within the origin response timeout. */
+  | { kind: 'timeout' }
+  /** The response broke off while being read. */
+  | { kind: 'read-error' };
+
+export interface OriginClient {
+  /** `responseTimeoutMs` is lab time. Never rejects: failures are outcomes. */
+  send(request: OriginRequest, responseTimeoutMs: number): Promise<OriginOutcome>;
+}
+
+export type ResultType = 'Hit' | 'Miss' | 'Error';
+
+export interface EdgeResponse {
+  status: number;
+  /** Everything the viewer gets, CloudFront's own headers included. */
+  headers: Header[];
+  body: Buffer;
+  /** Also the `X-Amz-Cf-Id` header and the log's x-edge-request-id. */
+  requestId: string;
+  resultType: ResultType;
+  /** The log's x-edge-detailed-result-type: `Error`, or the origin failure (OriginConnectError, ...). */
+  detailedResultType: string;
+  /** A stored response replayed (it carries `Age`). */
+  fromCache: boolean;
+  /** What the origin answered this request with; undefined when it was not asked or did not answer. */
+  originStatus: number | undefined;
+  /** A custom error response replaced the origin's (or CloudFront's own) error. */
+  customErrorPage: boolean;
+  contentType: string | undefined;
+  /** Lab ms when the answer was ready (the first byte). */
+  readyAt: number;
+}
+
+interface StoredResponse {
+  status: number;
+  headers: Header[];
+  body: Buffer;
+  storedAt: number;
+  expiresAt: number;
+  error: boolean;
+  detailedResultType: string;
+  customErrorPage: boolean;
+  contentType: string | undefined;
+}
+
+/** Headers CloudFront removes from origin requests unless the cache behaviour forwards them. */
+const REMOVED_TOWARD_ORIGIN = new Set([
+  'accept',
+  'accept-charset',
+  'accept-language',
+  'authorization',
+  'cookie',
+  'expect',
+  'referer',
+  'te',
+  'trailer',
+  'upgrade',
+  'x-forwarded-proto',
+  'x-real-ip',
+  'x-http-method-override',
+]);
+/** Connection-level or rewritten by CloudFront itself. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'host',
+  'via',
+  'x-forwarded-for',
+  'user-agent',
+  'x-amz-cf-id',
+  'content-length',
+]);
+/** Origin response headers that do not reach the viewer as they are. */
+const NOT_TO_VIEWER = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
+
+const MAX_ENTRIES = 10_000;
+
+export interface EdgeOptions {
+  spec: CloudFrontSpec;
+  ids: DistributionIds;
+  clock: Clock;
+  origin: OriginClient;
+  /** The Host CloudFront sends to the origin (the origin's domain name; here host:port of the ALB). */
+  originHost: string;
+  /** Where custom error pages are read (the bucket of `errorPages`). */
+  objects?: LabObjectStore | undefined;
+}
+
+export class CloudFrontEdge {
+  private readonly cache = new Map<string, StoredResponse>();
+  private readonly behaviors: CacheBehavior[];
+  private readonly errors: ErrorSettings;
+  private readonly via: string;
+
+  constructor(private readonly o: EdgeOptions) {
+    this.behaviors = cacheBehaviors(o.spec);
+    this.errors = new ErrorSettings(o.spec);
+    this.via = `1.1 ${o.ids.viaHost} (CloudFront)`;
+  }
+
+  /** Responses held now (expired ones included until they are next looked up or pushed out). */
+  get cachedEntries(): number {
+    return this.cache.size;
+  }
+
+  async handle(req: ViewerRequest): Promise<EdgeResponse> {
+    const requestId = cloudFrontRequestId();
+    const q = req.url.indexOf('?');
+    const path = q < 0 ? req.url : req.url.slice(0, q);
+    const behavior = behaviorFor(this.behaviors, path);
+    const cacheable = req.method === 'GET' || req.method === 'HEAD';
+    const key = cacheable ? this.cacheKey(req, behavior) : undefined;
+
+    if (key !== undefined) {
+      const hit = this.lookup(key);
+      if (hit) return this.replay(hit, requestId);
+    }
+
+    const outcome = await this.askOrigin(req, behavior, requestId);
+    if (outcome.kind !== 'response') {
+      const status = outcome.kind === 'timeout' ? 504 : 502;
+      const detail =
+        outcome.kind === 'timeout'
+          ? 'OriginCommError'
+          : outcome.kind === 'read-error'
+            ? 'OriginReadError'
+            : 'OriginConnectError';
+      const body = Buffer.from(cloudFrontErrorPage(status, requestId));
+      const headers: Header[] = [
+        ['Server', 'CloudFront'],
+        ['Date', new Date().toUTCString()],
+        ['Content-Type', 'text/html'],
+      ];
+      return this.error(req, behavior, key, requestId, status, headers, body, detail, undefined);
+    }
+    const originHeaders = outcome.headers.filter(([n]) => !NOT_TO_VIEWER.has(n.toLowerCase()));
+    if (outcome.status >= 400) {
+      return this.error(
+        req,
+        behavior,
+        key,
+        requestId,
+        outcome.status,
+        originHeaders,
+        outcome.body,
+        'Error',
+        outcome.status,
+      );
+    }
+    const ttl = successTtlMs(outcome.status, cacheControl(originHeaders), behavior.policy);
+    const now = this.o.clock.now();
+    if (key !== undefined && req.method === 'GET' && ttl > 0) {
+      this.store(key, {
+        status: outcome.status,
+        headers: originHeaders,
+        body: outcome.body,
+        storedAt: now,
+        expiresAt: now + ttl,
+        error: false,
+        detailedResultType: 'Hit',
+        customErrorPage: false,
+        contentType: headerValue(originHeaders, 'content-type'),
+      });
+    }
+    return {
+      status: outcome.status,
+      headers: [...originHeaders, ...this.edgeHeaders('Miss from cloudfront', requestId)],
+      body: outcome.body,
+      requestId,
+      resultType: 'Miss',
+      detailedResultType: 'Miss',
+      fromCache: false,
+      originStatus: outcome.status,
+      customErrorPage: false,
+      contentType: headerValue(originHeaders, 'content-type'),
+      readyAt: now,
+    };
+  }
+
+  /**
+   * An error on its way to the viewer: replaced by the custom error response's page when one is
+   * configured for its status, cached for the error caching TTL when CloudFront caches it.
+   */
+  private error(
+    req: ViewerRequest,
+    behavior: CacheBehavior,
+    key: string | undefined,
+    requestId: string,
+    status: number,
+    headers: Header[],
+    body: Buffer,
+    detail: string,
+    originStatus: number | undefined,
+  ): EdgeResponse {
+    const cc = cacheControl(headers);
+    let out = { status, headers, body, customErrorPage: false };
+    const custom = this.errors.page(status);
+    if (custom)
+      out = { ...this.customPage(custom.responsePagePath!, custom.responseCode!), customErrorPage: true };
+    const now = this.o.clock.now();
+    const ttl = errorTtlMs(status, cc, behavior.policy, this.errors.errorCachingMinMs(status));
+    const contentType = headerValue(out.headers, 'content-type');
+    if (key !== undefined && req.method === 'GET' && ttl > 0) {
+      this.store(key, {
+        ...out,
+        storedAt: now,
+        expiresAt: now + ttl,
+        error: true,
+        detailedResultType: 'Error',
+        contentType,
+      });
+    }
+    return {
+      status: out.status,
+      headers: [...out.headers, ...this.edgeHeaders('Error from cloudfront', requestId)],
+      body: out.body,
+      requestId,
+      resultType: 'Error',
+      detailedResultType: detail,
+      fromCache: false,
+      originStatus,
+      customErrorPage: out.customErrorPage,
+      contentType,
+      readyAt: now,
+    };
+  }
+
+  /**
+   * The custom error page, read from the error-pages bucket as CloudFront reads it from an S3
+   * origin. A page that cannot be read gives the viewer S3's answer instead (404 NoSuchKey).
+   */
+  private customPage(
+    path: string,
+    responseCode: number,
+  ): { status: number; headers: Header[]; body: Buffer } {
+    const bucket = this.o.spec.errorPages?.bucket;
+    const object = bucket === undefined ? undefined : this.o.objects?.get(bucket, path.replace(/^\/+/, ''));
+    if (!object) {
+      const body = Buffer.from(
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>${escapeXml(path.replace(/^\/+/, ''))}</Key></Error>`,
+      );
+      return {
+        status: 404,
+        headers: [
+          ['Content-Type', 'application/xml'],
+          ['Date', new Date().toUTCString()],
+          ['Server', 'AmazonS3'],
+        ],
+        body,
+      };
+    }
+    return {
+      status: responseCode,
+      headers: [
+        ['Content-Type', object.contentType ?? 'text/html'],
+        ['Date', new Date().toUTCString()],
+        ['Last-Modified', new Date(object.lastModifiedMs).toUTCString()],
+        ['ETag', object.etag],
+        ['Server', 'AmazonS3'],
+      ],
+      body: object.body,
+    };
+  }
+
+  private replay(hit: StoredResponse, requestId: string): EdgeResponse {
+    const now = this.o.clock.now();
+    const age = Math.max(0, Math.floor((now - hit.storedAt) / 1000));
+    return {
+      status: hit.status,
+      headers: [
+        ...hit.headers,
+        ...this.edgeHeaders(hit.error ? 'Error from cloudfront' : 'Hit from cloudfront', requestId),
+        ['Age', String(age)],
+      ],
+      body: hit.body,
+      requestId,
+      resultType: hit.error ? 'Error' : 'Hit',
+      detailedResultType: hit.detailedResultType,
+      fromCache: true,
+      originStatus: undefined,
+      customErrorPage: hit.customErrorPage,
+      contentType: hit.contentType,
+      readyAt: now,
+    };
+  }
+
+  private edgeHeaders(xCache: string, requestId: string): Header[] {
+    return [
+      ['X-Cache', xCache],
+      ['Via', this.via],
+      ['X-Amz-Cf-Pop', this.o.spec.pop],
+      ['X-Amz-Cf-Id', requestId],
+    ];
+  }
+
+  /** Path and query, and the values of the forwarded headers. */
+  private cacheKey(req: ViewerRequest, behavior: CacheBehavior): string {
+    if (behavior.forwardedHeaders.size === 0) return req.url;
+    let key = req.url;
+    for (const [name, value] of req.headers) {
+      const lower = name.toLowerCase();
+      if (behavior.forwardedHeaders.has(lower)) key += `\n${lower}:${value}`;
+    }
+    return key;
+  }
+
+  private lookup(key: string): StoredResponse | undefined {
+    const hit = this.cache.get(key);
+    if (!hit) return undefined;
+    if (this.o.clock.now() < hit.expiresAt) return hit;
+    this.cache.delete(key);
+    return undefined;
+  }
+
+  private store(key: string, entry: StoredResponse): void {
+    this.cache.delete(key);
+    if (this.cache.size >= MAX_ENTRIES) {
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+    this.cache.set(key, entry);
+  }
+
+  /**
+   * Asks the origin, with the headers CloudFront sends: X-Amz-Cf-Id, Via, X-Forwarded-For with the
+   * viewer appended, the origin's Host and `User-Agent: Amazon CloudFront` unless forwarded, and
+   * none of the headers it strips. GET and HEAD are tried up to the connection attempts when the
+   * origin cannot be reached or does not answer in time; other methods once.
+   */
+  private async askOrigin(
+    req: ViewerRequest,
+    behavior: CacheBehavior,
+    requestId: string,
+  ): Promise<OriginOutcome> {
+    const fwd = behavior.forwardedHeaders;
+    const headers: Header[] = [];
+    let via: string | undefined;
+    let xff: string | undefined;
+    let host: string | undefined;
+    let userAgent: string | undefined;
+    for (const [name, value] of req.headers) {
+      const lower = name.toLowerCase();
+      if (lower === 'via') via = via === undefined ? value : `${via}, ${value}`;
+      else if (lower === 'x-forwarded-for') xff = xff === undefined ? value : `${xff},${value}`;
+      else if (lower === 'host') host ??= value;
+      else if (lower === 'user-agent') userAgent ??= value;
+      if (HOP_BY_HOP.has(lower)) continue;
+      if (
+        (REMOVED_TOWARD_ORIGIN.has(lower) || lower.startsWith('proxy-') || lower.startsWith('x-edge-')) &&
+        !fwd.has(lower)
+      )
+        continue;
+      headers.push([name, value]);
+    }
+    headers.push(['Host', fwd.has('host') && host !== undefined ? host : this.o.originHost]);
+    headers.push([
+      'User-Agent',
+      fwd.has('user-agent') && userAgent !== undefined ? userAgent : 'Amazon CloudFront',
+    ]);
+    headers.push(['Via', via === undefined ? this.via : `${via}, ${this.via}`]);
+    headers.push(['X-Forwarded-For', xff === undefined ? req.clientIp : `${xff},${req.clientIp}`]);
+    headers.push(['X-Amz-Cf-Id', requestId]);
+    const request: OriginRequest = {
+      method: req.method,
+      url: req.url,
+      headers,
+      body: req.body.length > 0 ? req.body : undefined,
+    };
+    const retryable = req.method === 'GET' || req.method === 'HEAD';
+    const attempts = retryable ? this.o.spec.origin.connectionAttempts : 1;
+    let outcome: OriginOutcome = { kind: 'connect-error' };
+    for (let i = 0; i < attempts; i++) {
+      outcome = await this.o.origin.send(request, this.o.spec.origin.responseTimeout);
+      if (outcome.kind !== 'connect-error' && outcome.kind !== 'timeout') break;
+    }
+    return outcome;
+  }
+}
+
+function headerValue(headers: readonly Header[], lowerName: string): string | undefined {
+  for (const [n, v] of headers) if (n.toLowerCase() === lowerName) return v;
+  return undefined;
+}
+
+function cacheControl(headers: readonly Header[]) {
+  const values: string[] = [];
+  for (const [n, v] of headers) if (n.toLowerCase() === 'cache-control') values.push(v);
+  return parseCacheControl(values);
+}
