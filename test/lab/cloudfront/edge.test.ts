@@ -64,21 +64,21 @@ function setup(cloudfront: Record<string, unknown> = {}) {
   const edge = new CloudFrontEdge({ spec, ids, clock, origin, originHost: 'alb.internal:8080', objects });
   const get = (url: string, headers: Header[] = [], method = 'GET') =>
     edge.handle({ method, url, headers, body: Buffer.alloc(0), clientIp: '198.51.100.7' });
-  const after = (seconds: number) => clock.advanceTo(clock.now() + seconds * 1000);
-  return { edge, origin, clock, get, after, ids };
+  const advance = (seconds: number) => clock.advanceTo(clock.now() + seconds * 1000);
+  return { edge, origin, clock, get, advance, ids };
 }
 
 const h = (r: EdgeResponse, name: string) => r.headers.find(([n]) => n.toLowerCase() === name)?.[1];
 
 describe('CloudFront edge: caching', () => {
   test('a GET is cached for the default TTL and replayed with Age, then asked again', async () => {
-    const { origin, get, after } = setup({ defaultCacheBehavior: { cachePolicy: { defaultTTL: 60 } } });
+    const { origin, get, advance } = setup({ defaultCacheBehavior: { cachePolicy: { defaultTTL: 60 } } });
     const first = await get('/page');
     expect(first.resultType).toBe('Miss');
     expect(h(first, 'x-cache')).toBe('Miss from cloudfront');
     expect(h(first, 'age')).toBeUndefined();
     expect(h(first, 'connection')).toBeUndefined();
-    after(25.5);
+    advance(25.5);
     const second = await get('/page');
     expect(second.resultType).toBe('Hit');
     expect(h(second, 'x-cache')).toBe('Hit from cloudfront');
@@ -86,13 +86,13 @@ describe('CloudFront edge: caching', () => {
     expect(second.body.toString()).toBe('hello');
     expect(h(second, 'x-amz-cf-id')).not.toBe(h(first, 'x-amz-cf-id'));
     expect(origin.requests).toHaveLength(1);
-    after(35);
+    advance(35);
     expect((await get('/page')).resultType).toBe('Miss');
     expect(origin.requests).toHaveLength(2);
   });
 
   test("the origin's max-age counts within [minTTL, maxTTL]; no-store falls to minTTL", async () => {
-    const { origin, get, after } = setup({
+    const { origin, get, advance } = setup({
       defaultCacheBehavior: { cachePolicy: { minTTL: 5, defaultTTL: 60, maxTTL: 100 } },
     });
     origin.next = (r) =>
@@ -102,15 +102,15 @@ describe('CloudFront edge: caching', () => {
           ? ok('x', [['Cache-Control', 'public, max-age=1']])
           : ok('x', [['Cache-Control', 'no-store']]);
     for (const u of ['/long', '/short', '/nostore']) await get(u);
-    after(4);
+    advance(4);
     // /short was raised to minTTL 5 s; no-store also to 5 s.
     for (const u of ['/long', '/short', '/nostore']) expect((await get(u)).resultType).toBe('Hit');
-    after(2);
+    advance(2);
     expect((await get('/short')).resultType).toBe('Miss');
     expect((await get('/nostore')).resultType).toBe('Miss');
-    after(90);
+    advance(90);
     expect((await get('/long')).resultType).toBe('Hit');
-    after(5);
+    advance(5);
     // Capped at maxTTL 100 s.
     expect((await get('/long')).resultType).toBe('Miss');
   });
@@ -141,7 +141,7 @@ describe('CloudFront edge: caching', () => {
 
 describe('CloudFront edge: errors', () => {
   test('an origin 502 passes through with its headers, is cached 10 s and replayed with Age', async () => {
-    const { origin, get, after, ids } = setup({ defaultCacheBehavior: { cachePolicy: { defaultTTL: 0 } } });
+    const { origin, get, advance, ids } = setup({ defaultCacheBehavior: { cachePolicy: { defaultTTL: 0 } } });
     origin.next = alb502;
     const first = await get('/api/orders');
     expect(first.status).toBe(502);
@@ -154,7 +154,7 @@ describe('CloudFront edge: errors', () => {
     expect(h(first, 'x-amz-cf-id')).toMatch(/^[A-Za-z0-9_-]{54}==$/);
     expect(first.body.toString()).toBe(ALB_502);
     origin.next = () => ok('recovered');
-    after(3.2);
+    advance(3.2);
     const replay = await get('/api/orders');
     expect(replay.status).toBe(502);
     expect(replay.fromCache).toBe(true);
@@ -162,9 +162,9 @@ describe('CloudFront edge: errors', () => {
     expect(h(replay, 'server')).toBe('awselb/2.0');
     expect(h(replay, 'x-cache')).toBe('Error from cloudfront');
     expect(origin.requests).toHaveLength(1);
-    after(6.7);
+    advance(6.7);
     expect((await get('/api/orders')).fromCache).toBe(true);
-    after(0.2);
+    advance(0.2);
     // 10 s after the error, the next request goes to the origin.
     const fresh = await get('/api/orders');
     expect(fresh.status).toBe(200);
@@ -172,7 +172,7 @@ describe('CloudFront edge: errors', () => {
   });
 
   test('error caching follows the per-status minimum TTL, the origin max-age and the status lists', async () => {
-    const { origin, get, after } = setup({
+    const { origin, get, advance } = setup({
       customErrorResponses: [
         { errorCode: 503, errorCachingMinTTL: 0 },
         { errorCode: 500, errorCachingMinTTL: 30 },
@@ -189,14 +189,14 @@ describe('CloudFront edge: errors', () => {
       return status(code, r.url.includes('age') ? [['Cache-Control', 'max-age=20']] : []);
     };
     for (const u of ['/503', '/500', '/403', '/403age', '/416age', '/429']) await get(u);
-    after(15);
+    advance(15);
     expect((await get('/503')).fromCache).toBe(false); // TTL 0: not cached
     expect((await get('/500')).fromCache).toBe(true); // 30 s
     expect((await get('/403')).fromCache).toBe(false); // 403 only with headers
     expect((await get('/403age')).fromCache).toBe(true); // max-age 20 s
     expect((await get('/416age')).fromCache).toBe(false); // never
     expect((await get('/429')).fromCache).toBe(false); // not a code CloudFront caches
-    after(10);
+    advance(10);
     expect((await get('/403age')).fromCache).toBe(false);
     expect((await get('/500')).fromCache).toBe(true);
   });
@@ -211,7 +211,7 @@ describe('CloudFront edge: errors', () => {
 
   test('a custom error response replaces the body from the S3 page, keeps or changes the status, and is cached', async () => {
     const page = '<html><body>Sorry, the shop is busy.</body></html>';
-    const { origin, get, after } = setup({
+    const { origin, get, advance } = setup({
       customErrorResponses: [
         { errorCode: 502, responsePagePath: '/errors/502.html', responseCode: 502, errorCachingMinTTL: 5 },
         { errorCode: 504, responsePagePath: '/errors/504.html', responseCode: 200 },
@@ -230,11 +230,11 @@ describe('CloudFront edge: errors', () => {
     expect(h(masked, 'server')).toBe('AmazonS3');
     expect(h(masked, 'content-type')).toBe('text/html');
     expect(h(masked, 'x-cache')).toBe('Error from cloudfront');
-    after(4);
+    advance(4);
     const replay = await get('/api/orders');
     expect(replay.body.toString()).toBe(page);
     expect(h(replay, 'age')).toBe('4');
-    after(1);
+    advance(1);
     expect((await get('/api/orders')).fromCache).toBe(false);
 
     origin.next = () => ({
