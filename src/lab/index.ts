@@ -18,6 +18,7 @@ import { Router } from './alb/rules.js';
 import { type AlbCounters, AlbFront, type AlbTargetGroup } from './alb/server.js';
 import type { LabBackend } from './backend.js';
 import { type BackgroundDriver, type BackgroundStatus, startBackground } from './background.js';
+import { type CloudFrontStatus, type LabCloudFront, startCloudFront } from './cloudfront/index.js';
 import { functionArn, type LoadBalancerIds, loadBalancerIds, targetGroupIds } from './ids.js';
 import { AsyncEventQueue } from './lambda/async-queue.js';
 import { LambdaControl } from './lambda/control.js';
@@ -46,6 +47,8 @@ export { renderBanner, renderStatusLine, renderSummary } from './status.js';
 export interface StartLabOptions {
   /** ALB listener port; 0 or undefined = any free port. */
   albPort?: number;
+  /** CloudFront edge port (scenarios with `cloudfront`); 0 or undefined = any free port. */
+  cloudfrontPort?: number;
   /** Bind address; loopback unless told otherwise. */
   host?: string;
   /** The lab clock; default: wall clock running `scenario.timeScale` times faster from now. */
@@ -79,10 +82,14 @@ export interface LabSnapshot {
   background: BackgroundStatus[];
   traffic: TrafficStatus[];
   accessLogs: Omit<AccessLogStatus, 'keys'>;
+  /** The distribution in front of the ALB, when the scenario has one. */
+  cloudfront?: CloudFrontStatus | undefined;
 }
 
 export interface Lab {
   albUrl: string;
+  /** The distribution in front of the ALB, when the scenario has one. */
+  cloudfront: LabCloudFront | undefined;
   scenario: Scenario;
   clock: Clock;
   backend: LabBackend;
@@ -187,6 +194,33 @@ export async function startLab(scenario: Scenario, opts: StartLabOptions = {}): 
   }
   const albUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
+  let cloudfront: LabCloudFront | undefined;
+  if (scenario.cloudfront) {
+    try {
+      cloudfront = await startCloudFront({
+        spec: scenario.cloudfront,
+        accountId: account.id,
+        originName: lb.name,
+        originUrl: albUrl,
+        clock,
+        timeScale,
+        objects,
+        metrics,
+        host,
+        port: opts.cloudfrontPort ?? 0,
+        dataDir: opts.dataDir,
+      });
+    } catch (error) {
+      await front.close();
+      await runtime.close(0);
+      throw new ThrottlescopeError(
+        'TS_LAB_LISTEN',
+        `lab: cannot listen on ${host}:${opts.cloudfrontPort ?? 0} for CloudFront: ${(error as Error).message}`,
+        { cause: error, exitCode: ExitCode.environment },
+      );
+    }
+  }
+
   // Concurrency sampled every lab second; log delivery checked often enough for its interval.
   const sample = () => telemetry.concurrency(pool.snapshot(), runtime.takePeaks(), clock.now());
   const sampler = setInterval(sample, Math.max(1, 1000 / timeScale));
@@ -272,12 +306,14 @@ export async function startLab(scenario: Scenario, opts: StartLabOptions = {}): 
         filesDelivered: a.filesDelivered,
         pendingLines: a.pendingLines,
       },
+      cloudfront: cloudfront?.status(),
     };
   };
 
   const flush = async () => {
     sample();
     await accessLog.flush();
+    await cloudfront?.flush();
     if (opts.dataDir) await dumpMetrics(metrics, opts.dataDir);
   };
 
@@ -286,6 +322,8 @@ export async function startLab(scenario: Scenario, opts: StartLabOptions = {}): 
     closing ??= (async () => {
       for (const b of background) b.stop();
       for (const t of traffic) t.stop();
+      // Viewers first: the edge's requests in flight still reach the ALB.
+      await cloudfront?.close();
       await front.close();
       await clients?.destroy().catch(() => {});
       // The ALB waited for its requests; background invocations still running are cut short.
@@ -299,6 +337,7 @@ export async function startLab(scenario: Scenario, opts: StartLabOptions = {}): 
 
   return {
     albUrl,
+    cloudfront,
     scenario,
     clock,
     backend,

@@ -80,6 +80,7 @@ export function renderBanner(lab: Lab, awsUrl: string, dataDir: string | undefin
     `throttlescope lab: ${s.name}${s.timeScale !== 1 ? ` (lab time runs ${s.timeScale}x faster)` : ''}`,
   );
   out.push(`  ALB           ${lab.albUrl}   (${lab.loadBalancer.dimension})`);
+  if (lab.cloudfront) out.push(`  CloudFront    ${lab.cloudfront.url}   (${lab.cloudfront.ids.id})`);
   out.push(`  AWS endpoint  ${awsUrl}   (Lambda, S3, CloudWatch, ELBv2, Athena; any credentials)`);
   out.push('');
   out.push(

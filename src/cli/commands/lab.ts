@@ -13,6 +13,11 @@ import { scenarioArg } from '../scenario-arg.js';
 const FLAGS = {
   'alb-port': { type: 'string', arg: 'P', help: 'ALB listener port (default: any free port)' },
   'aws-port': { type: 'string', arg: 'Q', help: 'AWS endpoint port (default: any free port)' },
+  'cloudfront-port': {
+    type: 'string',
+    arg: 'P',
+    help: 'CloudFront edge port, for scenarios with `cloudfront` (default: any free port)',
+  },
   host: { type: 'string', arg: 'H', help: 'address to bind (default 127.0.0.1)' },
   'data-dir': {
     type: 'string',
@@ -87,6 +92,10 @@ export const command: Command = {
     }
     const albPort = numberFlag('lab', 'alb-port', values['alb-port'], { min: 0, integer: true });
     const awsPort = numberFlag('lab', 'aws-port', values['aws-port'], { min: 0, integer: true });
+    const cloudfrontPort = numberFlag('lab', 'cloudfront-port', values['cloudfront-port'], {
+      min: 0,
+      integer: true,
+    });
     const host = values.host ?? '127.0.0.1';
     const durationMs =
       values.duration === undefined ? undefined : durationFlag('lab', 'duration', values.duration);
@@ -97,7 +106,7 @@ export const command: Command = {
     const dataDir = values['data-dir'] === undefined ? undefined : resolve(ctx.cwd, values['data-dir']);
     const scenario = scenarioArg('lab', positionals[0], ctx.cwd);
 
-    const lab = await startLab(scenario, { albPort, host, dataDir });
+    const lab = await startLab(scenario, { albPort, cloudfrontPort, host, dataDir });
     const aws = await startAws(lab, host, awsPort ?? 0);
     ctx.stdout.write(renderBanner(lab, aws.url, dataDir));
 

@@ -1,0 +1,169 @@
+/**
+ * CloudFront standard-log delivery into the lab's S3, as AWS describes it: gzip files of
+ * TAB-separated lines under `#Version`/`#Fields` headers, keyed
+ * `[<prefix>/]<distribution ID>.YYYY-MM-DD-HH.<unique ID>.gz` by the UTC hour in which the
+ * requests occurred. Lines are collected per delivery interval of lab time and delivered when it
+ * ends, one file per hour the interval's lines fall in (so an hour can have several files, as
+ * on AWS). Nothing is dropped: a flush delivers what is pending.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzip as gzipCb } from 'node:zlib';
+import type { Clock } from '../../common/clock.js';
+import {
+  cloudFrontDateTime,
+  cloudFrontFileHeader,
+  cloudFrontLogKey,
+  cloudFrontRecord,
+  formatCloudFrontLine,
+  HOUR_MS,
+} from '../../logs/cloudfront/index.js';
+import type { LabObjectStore } from '../backend.js';
+import { randomChunk } from '../random.js';
+import type { EdgeExchange } from './server.js';
+
+const gzip = promisify(gzipCb);
+
+export interface CloudFrontLogOptions {
+  store: LabObjectStore;
+  bucket: string;
+  prefix: string;
+  distributionId: string;
+  domainName: string;
+  pop: string;
+  /** Lab ms. */
+  intervalMs: number;
+  clock: Clock;
+  dataDir?: string | undefined;
+}
+
+const UNIQUE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+function uniqueId(): string {
+  let s = '';
+  for (const b of randomChunk(11)) s += UNIQUE[b % UNIQUE.length];
+  return s;
+}
+
+/** The log line of one exchange (the lab serves plain HTTP: no TLS fields). */
+export function exchangeLine(e: EdgeExchange, o: { domainName: string; pop: string }): string {
+  const q = e.url.indexOf('?');
+  const r = e.response;
+  const sent = !e.aborted && r !== undefined;
+  const { date, time } = cloudFrontDateTime(e.endMs);
+  return formatCloudFrontLine(
+    cloudFrontRecord({
+      date,
+      time,
+      edgeLocation: o.pop,
+      scBytes: e.sentBytes,
+      clientIp: e.clientIp,
+      method: e.method,
+      host: o.domainName,
+      uriStem: q < 0 ? e.url : e.url.slice(0, q),
+      status: r === undefined ? 0 : e.status,
+      referer: e.referer ?? null,
+      userAgent: e.userAgent ?? null,
+      uriQuery: q < 0 || q === e.url.length - 1 ? null : e.url.slice(q + 1),
+      cookie: null,
+      // A viewer that went away makes the request an Error, whatever the response was.
+      resultType: sent ? r.resultType : 'Error',
+      requestId: r?.requestId ?? null,
+      hostHeader: e.host ?? null,
+      protocol: 'http',
+      csBytes: e.receivedBytes,
+      timeTaken: Math.max(0, e.endMs - e.startMs) / 1000,
+      forwardedFor: e.xForwardedFor ?? null,
+      responseResultType: r?.resultType ?? 'Error',
+      protocolVersion: `HTTP/${e.httpVersion}`,
+      clientPort: e.clientPort,
+      timeToFirstByte: Math.max(0, e.readyMs - e.startMs) / 1000,
+      detailedResultType: sent ? r.detailedResultType : 'ClientCommError',
+      contentType: r?.contentType ?? null,
+      contentLength: r?.body.length ?? null,
+    }),
+  );
+}
+
+export class CloudFrontLogWriter {
+  /** Interval end -> hour start -> lines. */
+  private readonly pending = new Map<number, Map<number, string[]>>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private errors: unknown[] = [];
+  linesWritten = 0;
+  linesDelivered = 0;
+  readonly keys: string[] = [];
+
+  constructor(private readonly o: CloudFrontLogOptions) {}
+
+  write(e: EdgeExchange): void {
+    const t = e.endMs;
+    const end = (Math.floor(t / this.o.intervalMs) + 1) * this.o.intervalMs;
+    let byHour = this.pending.get(end);
+    if (!byHour) {
+      byHour = new Map();
+      this.pending.set(end, byHour);
+    }
+    const hour = Math.floor(t / HOUR_MS) * HOUR_MS;
+    let lines = byHour.get(hour);
+    if (!lines) {
+      lines = [];
+      byHour.set(hour, lines);
+    }
+    lines.push(exchangeLine(e, this.o));
+    this.linesWritten++;
+  }
+
+  /** Delivers every interval that has ended on the lab clock. */
+  tick(): void {
+    const now = this.o.clock.now();
+    for (const end of [...this.pending.keys()].sort((a, b) => a - b)) if (end <= now) this.deliver(end);
+  }
+
+  private deliver(end: number): void {
+    const byHour = this.pending.get(end);
+    this.pending.delete(end);
+    if (!byHour) return;
+    for (const [hour, lines] of byHour) {
+      const key = cloudFrontLogKey({
+        prefix: this.o.prefix.replace(/^\/+|\/+$/g, ''),
+        distributionId: this.o.distributionId,
+        hourMs: hour,
+        unique: uniqueId(),
+      });
+      const text = `${cloudFrontFileHeader()}${lines.join('\n')}\n`;
+      const p = (async () => {
+        const body = await gzip(Buffer.from(text, 'utf8'));
+        this.o.store.put(this.o.bucket, key, body, 'application/x-gzip');
+        this.keys.push(key);
+        this.linesDelivered += lines.length;
+        if (this.o.dataDir) {
+          const path = join(this.o.dataDir, this.o.bucket, key);
+          await mkdir(dirname(path), { recursive: true });
+          await writeFile(path, body);
+        }
+      })().catch((e) => {
+        this.errors.push(e);
+      });
+      this.inFlight.add(p);
+      void p.finally(() => this.inFlight.delete(p));
+    }
+  }
+
+  /** Delivers everything pending and waits until it is stored. */
+  async flush(): Promise<void> {
+    for (const end of [...this.pending.keys()].sort((a, b) => a - b)) this.deliver(end);
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    if (this.errors.length > 0) {
+      const e = this.errors[0];
+      this.errors = [];
+      throw e;
+    }
+  }
+
+  get pendingLines(): number {
+    let n = 0;
+    for (const byHour of this.pending.values()) for (const l of byHour.values()) n += l.length;
+    return n;
+  }
+}
