@@ -11,6 +11,14 @@ import { type Scenario, type ScenarioInput, validateScenario } from './scenario.
  * event source mapping keeps 16 invocations running. The ALB functions share the 4 executions
  * left; by Erlang B about one ALB request in five finds none free and gets 502 LambdaThrottling.
  * Time runs 10x faster than the wall clock.
+ *
+ * A CloudFront distribution sits in front of the ALB, set up as the incident's site plausibly
+ * was: its cache policy honours the origin's headers with a minimum TTL of 0 and a default TTL of
+ * 0, so the dynamic pages (which send no Cache-Control) are never cached; yet errors are cached
+ * for the default error caching minimum TTL of 10 s, the trap that turns one throttle into ten
+ * seconds of failures for every viewer of that URL; and a custom error response for 502 serves
+ * the shop's own error page (from S3) with the 502 status kept, so viewers never see who failed.
+ * The lab's own traffic goes to the ALB directly (the "inside" path stays reachable).
  */
 export const NOISY_NEIGHBOUR: ScenarioInput = {
   name: 'noisy-neighbour',
@@ -61,6 +69,18 @@ export const NOISY_NEIGHBOUR: ScenarioInput = {
     defaultTargetGroup: 'web-tg',
     accessLogs: { bucket: 'shop-alb-logs', interval: '5m' },
   },
+  cloudfront: {
+    defaultCacheBehavior: { cachePolicy: { minTTL: 0, defaultTTL: 0, maxTTL: 31_536_000 } },
+    customErrorResponses: [{ errorCode: 502, responsePagePath: '/errors/502.html', responseCode: 502 }],
+    errorPages: {
+      bucket: 'shop-error-pages',
+      objects: {
+        'errors/502.html':
+          '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Shop - something went wrong</title></head>\n<body><h1>Sorry, something went wrong.</h1><p>Please try again in a moment.</p></body></html>\n',
+      },
+    },
+    logging: { bucket: 'shop-cloudfront-logs', prefix: 'cloudfront', interval: '5m' },
+  },
   background: [
     {
       name: 'reports-queue',
@@ -77,14 +97,20 @@ export const NOISY_NEIGHBOUR: ScenarioInput = {
   ],
 };
 
+function withoutCloudFront(s: ScenarioInput): ScenarioInput {
+  const { cloudfront: _, ...rest } = structuredClone(s);
+  return rest;
+}
+
 /**
  * `shared-pool`: the same account and ALB, but the runaway is split in two: `reports-worker` and
  * `export-worker`, each fed by a queue that keeps 8 invocations running. Together they hold the
  * pool as one runaway did, but neither dominates it, so capping one would leave the other to fill
  * it: diagnose names no culprit, and fix gives the starved ALB functions guarantees instead.
+ * No CloudFront in front: the ALB alone.
  */
 export const SHARED_POOL: ScenarioInput = {
-  ...structuredClone(NOISY_NEIGHBOUR),
+  ...withoutCloudFront(NOISY_NEIGHBOUR),
   name: 'shared-pool',
   description:
     'Two queue-driven workers (reports-worker and export-worker, 8 executions each) together take most of the shared account concurrency; neither dominates it, and the ALB-backed api and web functions are throttled.',

@@ -67,3 +67,43 @@ describe('example scenario with real handler modules', () => {
     }
   });
 });
+
+describe('built-in noisy-neighbour behind CloudFront', () => {
+  test('a throttle becomes a masked 502 that CloudFront replays to the next viewer with Age; the ALB stays reachable', async () => {
+    const lab = await startLab(builtinScenario('noisy-neighbour')!);
+    try {
+      const cf = lab.cloudfront!;
+      expect(cf.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      await new Promise((r) => setTimeout(r, 600));
+      // Bounded: at most 300 requests or 15 s until a viewer gets the error.
+      let first: Response | undefined;
+      const deadline = Date.now() + 15_000;
+      for (let i = 0; i < 300 && Date.now() < deadline; i++) {
+        const r = await fetch(`${cf.url}/api/orders`);
+        if (r.status === 502) {
+          first = r;
+          break;
+        }
+        await r.arrayBuffer();
+        expect(r.headers.get('x-cache')).toBe('Miss from cloudfront');
+      }
+      expect(first).toBeDefined();
+      const page = await first!.text();
+      expect(page).toContain('Sorry, something went wrong.');
+      expect(first!.headers.get('server')).toBe('AmazonS3');
+      expect(first!.headers.get('x-cache')).toBe('Error from cloudfront');
+      const replay = await fetch(`${cf.url}/api/orders`);
+      expect(replay.status).toBe(502);
+      expect(Number(replay.headers.get('age'))).toBeGreaterThanOrEqual(0);
+      expect(await replay.text()).toBe(page);
+
+      const direct = await fetch(`${lab.albUrl}/api/orders`);
+      await direct.arrayBuffer();
+      expect([200, 502]).toContain(direct.status);
+      if (direct.status === 502) expect(direct.headers.get('server')).toBe('awselb/2.0');
+      expect(direct.headers.get('x-cache')).toBeNull();
+    } finally {
+      await lab.close();
+    }
+  });
+});
