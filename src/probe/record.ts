@@ -3,7 +3,7 @@
  * `probe report` reads back. Times are epoch milliseconds rounded to the microsecond, so the live
  * summary and the one rebuilt from disk see exactly the same numbers.
  */
-import type { ErrorClass, Origin } from './classify.js';
+import type { CloudFrontHop, ErrorClass, Origin } from './classify.js';
 
 export interface ProbeRecord {
   /** 1-based, unique in the run, in intended-send order: the key to find a request again. */
@@ -38,6 +38,10 @@ export interface ProbeRecord {
   errorCode?: string;
   /** Which hop produced the failure (failures only), else null. */
   origin: Origin | null;
+  /** Failures through CloudFront only: how CloudFront handled the error. */
+  cloudfront?: CloudFrontHop;
+  /** Failures only: true when CloudFront replayed a cached error (the response had `Age`). */
+  cached?: boolean;
 }
 
 /** Milliseconds rounded to 3 decimals (microseconds). */

@@ -67,6 +67,9 @@ function streamBlock(s: StreamSummaryJson, indent: string): string[] {
   lines.push(`${indent}status   ${counts(s.byStatus)}`);
   lines.push(`${indent}errors   ${counts(s.byError)}`);
   lines.push(`${indent}origin   ${counts(s.byOrigin)}`);
+  if (s.byCloudFront && Object.values(s.byCloudFront).some((n) => n > 0)) {
+    lines.push(`${indent}cloudfront ${counts(s.byCloudFront)}  cached errors ${s.cachedErrors}`);
+  }
   lines.push(percentileLine(`${indent}latency  ok  `, s.latencyMs));
   if (s.failed > 0) lines.push(percentileLine(`${indent}latency  fail`, s.failureLatencyMs));
   lines.push(percentileLine(`${indent}service  ok  `, s.serviceMs));

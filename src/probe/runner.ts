@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { isoUtc } from '../common/time.js';
 import { newTraceRoot, TRACE_HEADER } from '../common/trace-id.js';
-import { classifyOrigin, classifyTransportError, normaliseHeaders } from './classify.js';
+import { classifyOrigin, classifyTransportError, cloudFrontTrace, normaliseHeaders } from './classify.js';
 import { createClient, createPool, Exchange, type ExchangeOutcome, type PoolSettings } from './client.js';
 import { harEntry } from './har.js';
 import {
@@ -558,7 +558,13 @@ function toRecord(
     record.ok = true;
   } else if (o.status !== null) {
     const snippet = o.body ? o.body.subarray(0, ORIGIN_SNIPPET_BYTES).toString('utf8') : '';
-    record.origin = classifyOrigin(normaliseHeaders(o.headers ?? {}), snippet);
+    const headers = normaliseHeaders(o.headers ?? {});
+    record.origin = classifyOrigin(headers, snippet);
+    const cf = cloudFrontTrace(headers, snippet);
+    if (cf) {
+      record.cloudfront = cf.hop;
+      if (cf.cached) record.cached = true;
+    }
   } else {
     record.error = 'other';
     record.origin = 'network';

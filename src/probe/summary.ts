@@ -9,7 +9,15 @@
 import * as hdr from 'hdr-histogram-js';
 import { twoSidedP, wilsonInterval } from '../common/stats.js';
 import { isoUtc } from '../common/time.js';
-import { ERROR_CLASSES, type ErrorClass, ORIGINS, type Origin, originAdvice } from './classify.js';
+import {
+  CLOUDFRONT_HOPS,
+  type CloudFrontHop,
+  ERROR_CLASSES,
+  type ErrorClass,
+  ORIGINS,
+  type Origin,
+  originAdvice,
+} from './classify.js';
 import type { ProbeRecord } from './record.js';
 
 /** Episodes kept per stream; beyond this they are counted in `episodesOmitted`. */
@@ -52,6 +60,10 @@ export interface StreamSummaryJson {
   byStatus: Record<string, number>;
   byError: Record<ErrorClass, number>;
   byOrigin: Record<Origin, number>;
+  /** Failures that went through CloudFront, by how CloudFront handled them (every key listed). */
+  byCloudFront: Record<CloudFrontHop, number>;
+  /** Failures that were CloudFront replaying a cached error (`Age`): the origin was not asked. */
+  cachedErrors: number;
   /** Latency from intended send time, successes only. */
   latencyMs: Percentiles;
   /** Latency from intended send time, failures only. */
@@ -151,6 +163,8 @@ export class StreamStats {
   readonly byStatus = new Map<number, number>();
   readonly byError = zeroCounts(ERROR_CLASSES);
   readonly byOrigin = zeroCounts(ORIGINS);
+  readonly byCloudFront = zeroCounts(CLOUDFRONT_HOPS);
+  cachedErrors = 0;
   /** Failure statuses per origin, to give advice on the dominant one. */
   readonly statusByOrigin = new Map<Origin, Map<number, number>>();
   readonly okLatency = newHistogram();
@@ -187,6 +201,8 @@ export class StreamStats {
     } else {
       this.failed++;
       if (this.ownHistograms) recordMs(this.failLatency, r.latencyMs);
+      if (r.cloudfront) this.byCloudFront[r.cloudfront]++;
+      if (r.cached) this.cachedErrors++;
       if (r.origin) {
         this.byOrigin[r.origin]++;
         if (r.status !== null) {
@@ -256,6 +272,8 @@ export class StreamStats {
       byStatus,
       byError: { ...this.byError },
       byOrigin: { ...this.byOrigin },
+      byCloudFront: { ...this.byCloudFront },
+      cachedErrors: this.cachedErrors,
       latencyMs: merge((x) => x.okLatency),
       failureLatencyMs: merge((x) => x.failLatency),
       serviceMs: merge((x) => x.okService),
@@ -449,6 +467,32 @@ function fmtP(p: number): string {
   return p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`;
 }
 
+/** What CloudFront did to the failures that went through it. */
+function cloudFrontFindings(s: ProbeSummary): string[] {
+  const out: string[] = [];
+  const cf = s.byCloudFront;
+  if (cf['passed-through'] > 0) {
+    out.push(
+      `${cf['passed-through']} failure(s) were the origin's own error passed through CloudFront (the origin's Server header with X-Cache: Error from cloudfront): the hop named above failed, seen via CloudFront`,
+    );
+  }
+  if (cf['custom-error-page'] > 0) {
+    out.push(
+      `${cf['custom-error-page']} failure(s) were CloudFront's custom error page: CloudFront hides the origin's answer behind the distribution's page, so who failed cannot be told from outside; probe the origin (the ALB) directly to see its raw response (e.g. 502 with Server: awselb/2.0)`,
+    );
+  }
+  if (s.cachedErrors > 0) {
+    const perUrl = s.urls
+      .filter((u) => u.cachedErrors > 0)
+      .map((u) => `${u.url} ${u.cachedErrors}`)
+      .join(', ');
+    out.push(
+      `${s.cachedErrors} of ${s.failed} failure(s) were replays of a cached error (Age header${s.urls.length > 1 ? `; ${perUrl}` : ''}): CloudFront's error caching (10 s by default) repeats one origin error to every viewer of the URL, so streaks through CloudFront outlast the origin's; the origin was not asked for these`,
+    );
+  }
+  return out;
+}
+
 function findingsOf(s: ProbeSummary, overall: StreamStats, perUrl: readonly StreamStats[]): string[] {
   const out: string[] = [];
   if (s.total === 0) {
@@ -497,6 +541,7 @@ function findingsOf(s: ProbeSummary, overall: StreamStats, perUrl: readonly Stre
           : [...(statuses ?? [])].map(([st, c]) => `${c}× ${st}`).join(', ');
       out.push(`${n} failure(s) from ${origin} (${what}): ${originAdvice(origin, top)}`);
     }
+    out.push(...cloudFrontFindings(s));
   }
   const failingUrls = perUrl.filter((u) => u.failed > 0).length;
   for (const o of s.overlaps) {
