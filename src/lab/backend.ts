@@ -125,6 +125,34 @@ export interface LabLoadBalancing {
   loadBalancerArns(): string[];
 }
 
+/**
+ * A CloudFront API shape as plain data: members by their API names, `{ Quantity, Items }` wrappers
+ * for lists (as the REST-XML protocol writes them), leaves as text, numbers or booleans.
+ */
+export interface CloudFrontShape {
+  [member: string]: CloudFrontValue;
+}
+export type CloudFrontValue = string | number | boolean | undefined | CloudFrontShape | CloudFrontValue[];
+
+/** One distribution, as GetDistribution describes it. */
+export interface LabDistribution {
+  id: string;
+  arn: string;
+  domainName: string;
+  /** `Deployed`: the lab's distribution is live at once. */
+  status: string;
+  lastModifiedMs: number;
+  /** The config version an update would have to echo in If-Match. */
+  etag: string;
+  /** DistributionConfig, API member names. */
+  config: CloudFrontShape;
+}
+
+/** CloudFront's control plane, read-only (diagnose reads the configuration). */
+export interface LabCloudFrontControl {
+  distributions(): LabDistribution[];
+}
+
 export interface LabBackend {
   region: string;
   accountId: string;
@@ -132,4 +160,6 @@ export interface LabBackend {
   cloudwatch: LabMetricsStore;
   lambda: LabLambdaControl;
   elbv2: LabLoadBalancing;
+  /** Absent when the scenario has no distribution (the API then lists none). */
+  cloudfront?: LabCloudFrontControl | undefined;
 }

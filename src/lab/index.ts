@@ -18,6 +18,7 @@ import { Router } from './alb/rules.js';
 import { type AlbCounters, AlbFront, type AlbTargetGroup } from './alb/server.js';
 import type { LabBackend } from './backend.js';
 import { type BackgroundDriver, type BackgroundStatus, startBackground } from './background.js';
+import { albDnsName, labDistribution } from './cloudfront/config.js';
 import { type CloudFrontStatus, type LabCloudFront, startCloudFront } from './cloudfront/index.js';
 import { functionArn, type LoadBalancerIds, loadBalancerIds, targetGroupIds } from './ids.js';
 import { AsyncEventQueue } from './lambda/async-queue.js';
@@ -255,6 +256,7 @@ export async function startLab(scenario: Scenario, opts: StartLabOptions = {}): 
     account.id,
     lambdaTimestamp(Date.now()),
   );
+  const distributionCreated = Date.now();
   const routedGroups = new Set([lbSpec.defaultTargetGroup, ...lbSpec.rules.map((r) => r.targetGroup)]);
   const backend: LabBackend = {
     region: account.region,
@@ -272,6 +274,20 @@ export async function startLab(scenario: Scenario, opts: StartLabOptions = {}): 
           functionArns: [functionArn(account.region, account.id, tg.function)],
         })),
       loadBalancerArns: () => [lb.arn],
+    },
+    cloudfront: {
+      distributions: () => {
+        if (!cloudfront) return [];
+        return [
+          labDistribution(
+            cloudfront.spec,
+            cloudfront.ids,
+            { id: `ALB-${lb.name}`, domainName: albDnsName(lb.name, lb.id, account.region), httpPort: port },
+            account.region,
+            distributionCreated,
+          ),
+        ];
+      },
     },
   };
 

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { LabBackend } from '../backend.js';
 import { handleAthena, looksLikeAthena } from './athena.js';
+import { CLOUDFRONT_PATH, handleCloudFront } from './cloudfront.js';
 import { handleCloudWatch, looksLikeCloudWatch } from './cloudwatch.js';
 import { handleElbv2, looksLikeElbv2 } from './elbv2.js';
 import {
@@ -37,7 +38,7 @@ export interface AwsEndpoint {
   close(): Promise<void>;
 }
 
-export type AwsService = 'lambda' | 's3' | 'cloudwatch' | 'elbv2' | 'athena';
+export type AwsService = 'lambda' | 's3' | 'cloudwatch' | 'elbv2' | 'athena' | 'cloudfront';
 
 /** Which service a request is for: the SigV4 credential scope if present, else its shape. */
 export function routeService(req: AwsRequest): AwsService {
@@ -48,8 +49,10 @@ export function routeService(req: AwsRequest): AwsService {
     if (scope.service === 's3') return 's3';
     if (scope.service === 'elasticloadbalancing') return 'elbv2';
     if (scope.service === 'athena') return 'athena';
+    if (scope.service === 'cloudfront') return 'cloudfront';
   }
   if (looksLikeAthena(req)) return 'athena';
+  if (CLOUDFRONT_PATH.test(req.rawPath)) return 'cloudfront';
   // Both are Query forms; only ELBv2's names its own API version.
   if (looksLikeElbv2(req)) return 'elbv2';
   if (looksLikeCloudWatch(req)) return 'cloudwatch';
@@ -68,6 +71,8 @@ export async function dispatch(backend: LabBackend, req: AwsRequest): Promise<Aw
       return handleElbv2(backend, req);
     case 'athena':
       return handleAthena(backend, req);
+    case 'cloudfront':
+      return handleCloudFront(backend, req);
     default:
       return handleS3(backend, req);
   }

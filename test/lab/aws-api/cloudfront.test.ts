@@ -1,0 +1,160 @@
+/**
+ * The CloudFront API subset against a lab with a distribution: the AWS SDK for JavaScript v3
+ * (@aws-sdk/client-cloudfront, REST-XML) and Debian's aws CLI (/usr/bin/aws; skipped when missing
+ * unless THROTTLESCOPE_REQUIRE_TOOLS=1).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CloudFrontClient,
+  GetDistributionCommand,
+  GetDistributionConfigCommand,
+  ListDistributionsCommand,
+  NoSuchDistribution,
+} from '@aws-sdk/client-cloudfront';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AwsEndpoint, startAwsEndpoint } from '../../../src/lab/aws-api/server.js';
+import { builtinScenario, type Lab, startLab } from '../../../src/lab/index.js';
+
+const AWS = '/usr/bin/aws';
+const available = existsSync(AWS);
+const required = process.env.THROTTLESCOPE_REQUIRE_TOOLS === '1';
+
+let lab: Lab;
+let endpoint: AwsEndpoint;
+let client: CloudFrontClient;
+
+beforeAll(async () => {
+  lab = await startLab(builtinScenario('noisy-neighbour')!, { sources: false });
+  endpoint = await startAwsEndpoint(lab.backend, { port: 0 });
+  client = new CloudFrontClient({
+    endpoint: endpoint.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'lab', secretAccessKey: 'lab' },
+    maxAttempts: 1,
+  });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await endpoint?.close();
+  await lab?.close();
+});
+
+describe('CloudFront API with the SDK v3 client', () => {
+  it('GetDistributionConfig returns the scenario as CloudFront describes it, with an ETag', async () => {
+    const id = lab.cloudfront!.ids.id;
+    const out = await client.send(new GetDistributionConfigCommand({ Id: id }));
+    expect(out.ETag).toMatch(/^E[A-Z0-9]{13}$/);
+    const c = out.DistributionConfig!;
+    expect(c.Enabled).toBe(true);
+    const alb = c.Origins!.Items![0]!;
+    expect(alb.DomainName).toMatch(/^shop-alb-\d{10}\.us-east-1\.elb\.amazonaws\.com$/);
+    expect(alb.CustomOriginConfig).toMatchObject({
+      OriginProtocolPolicy: 'http-only',
+      OriginReadTimeout: 30,
+      OriginKeepaliveTimeout: 5,
+    });
+    expect(c.Origins!.Items![1]!.DomainName).toBe('shop-error-pages.s3.us-east-1.amazonaws.com');
+    expect(c.DefaultCacheBehavior).toMatchObject({ MinTTL: 0, DefaultTTL: 0, MaxTTL: 31_536_000 });
+    expect(c.DefaultCacheBehavior!.AllowedMethods!.CachedMethods!.Items).toEqual(['HEAD', 'GET']);
+    expect(c.CustomErrorResponses).toEqual({
+      Quantity: 1,
+      Items: [{ ErrorCode: 502, ResponsePagePath: '/errors/502.html', ResponseCode: '502' }],
+    });
+    expect(c.Logging).toEqual({
+      Enabled: true,
+      IncludeCookies: false,
+      Bucket: 'shop-cloudfront-logs.s3.amazonaws.com',
+      Prefix: 'cloudfront',
+    });
+  });
+
+  it('GetDistribution and ListDistributions describe the same distribution', async () => {
+    const id = lab.cloudfront!.ids.id;
+    const d = await client.send(new GetDistributionCommand({ Id: id }));
+    expect(d.Distribution).toMatchObject({
+      Id: id,
+      ARN: `arn:aws:cloudfront::123456789012:distribution/${id}`,
+      Status: 'Deployed',
+      DomainName: lab.cloudfront!.ids.domainName,
+    });
+    expect(d.Distribution!.LastModifiedTime).toBeInstanceOf(Date);
+    const list = await client.send(new ListDistributionsCommand({}));
+    expect(list.DistributionList).toMatchObject({ Quantity: 1, IsTruncated: false });
+    const summary = list.DistributionList!.Items![0]!;
+    expect(summary.Id).toBe(id);
+    expect(summary.Origins!.Items![0]!.DomainName).toMatch(/elb\.amazonaws\.com$/);
+    expect(summary.CustomErrorResponses!.Items![0]!.ErrorCode).toBe(502);
+  });
+
+  it('an unknown id is NoSuchDistribution (404)', async () => {
+    const err = await client.send(new GetDistributionConfigCommand({ Id: 'E000000000000' })).catch((e) => e);
+    expect(err).toBeInstanceOf(NoSuchDistribution);
+    expect(err.$metadata.httpStatusCode).toBe(404);
+  });
+});
+
+describe('aws CLI presence', () => {
+  it('is installed at /usr/bin/aws when THROTTLESCOPE_REQUIRE_TOOLS=1', () => {
+    if (required) expect(available, `${AWS} is missing (apt-get install awscli)`).toBe(true);
+  });
+});
+
+describe.runIf(available)('aws cloudfront against the lab', { timeout: 60_000 }, () => {
+  it('get-distribution-config', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'throttlescope-awscli-'));
+    try {
+      const missing = join(home, 'none');
+      const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          AWS,
+          [
+            '--endpoint-url',
+            endpoint.url,
+            '--output',
+            'json',
+            'cloudfront',
+            'get-distribution-config',
+            '--id',
+            lab.cloudfront!.ids.id,
+          ],
+          {
+            timeout: 60_000,
+            env: {
+              PATH: process.env.PATH ?? '/usr/bin:/bin',
+              HOME: home,
+              AWS_ACCESS_KEY_ID: 'x',
+              AWS_SECRET_ACCESS_KEY: 'x',
+              AWS_DEFAULT_REGION: 'us-east-1',
+              AWS_EC2_METADATA_DISABLED: 'true',
+              AWS_CONFIG_FILE: missing,
+              AWS_SHARED_CREDENTIALS_FILE: missing,
+              AWS_PAGER: '',
+              AWS_MAX_ATTEMPTS: '1',
+            },
+          },
+          (err, stdout, stderr) =>
+            resolve({
+              code: err ? Number(err.code ?? -1) : 0,
+              stdout: String(stdout),
+              stderr: String(stderr),
+            }),
+        );
+      });
+      expect(out.code, out.stderr).toBe(0);
+      const doc = JSON.parse(out.stdout);
+      expect(doc.ETag).toMatch(/^E[A-Z0-9]{13}$/);
+      expect(doc.DistributionConfig.CustomErrorResponses.Items[0]).toEqual({
+        ErrorCode: 502,
+        ResponsePagePath: '/errors/502.html',
+        ResponseCode: '502',
+      });
+      expect(doc.DistributionConfig.Origins.Items[0].CustomOriginConfig.OriginReadTimeout).toBe(30);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
