@@ -65,6 +65,15 @@ export function renderSummary(s: LabSnapshot): string {
       `Background ${b.name} (${b.kind} -> ${b.function}): ${b.arrived} arrived, backlog ${b.backlog}`,
     );
   }
+  const cf = s.cloudfront;
+  if (cf) {
+    const cf5xx = Object.entries(cf.byStatus)
+      .filter(([k]) => k.startsWith('5'))
+      .reduce((n, [, v]) => n + v, 0);
+    lines.push(
+      `CloudFront: ${cf.requests} viewer requests; 5xx ${cf5xx} (${pct(cf5xx, cf.requests)}); cached error replays ${cf.cachedErrors}; custom error pages ${cf.customErrorPages}; standard logs ${cf.logLinesDelivered} entries in ${cf.logFilesDelivered} file(s)`,
+    );
+  }
   lines.push(
     `Access logs: ${s.accessLogs.linesDelivered} entries in ${s.accessLogs.filesDelivered} file(s)${s.accessLogs.pendingLines > 0 ? `, ${s.accessLogs.pendingLines} pending` : ''}`,
   );
@@ -92,6 +101,12 @@ export function renderBanner(lab: Lab, awsUrl: string, dataDir: string | undefin
   out.push(
     `  Access logs   s3://${logs.bucket}/${logs.prefix ? `${logs.prefix.replace(/\/+$/, '')}/` : ''}AWSLogs/${s.account.id}/elasticloadbalancing/${s.account.region}/... every ${logs.interval / 1000}s of lab time${dataDir ? `, mirrored under ${dataDir}` : ''}`,
   );
+  const cfLogs = s.cloudfront?.logging;
+  if (lab.cloudfront && cfLogs) {
+    out.push(
+      `  CloudFront logs s3://${cfLogs.bucket}/${cfLogs.prefix ? `${cfLogs.prefix.replace(/\/+$/, '')}/` : ''}${lab.cloudfront.ids.id}.YYYY-MM-DD-HH.*.gz every ${cfLogs.interval / 1000}s of lab time`,
+    );
+  }
   out.push(`  Lab clock     ${new Date(lab.clock.now()).toISOString()} now; metrics and logs carry lab time`);
   out.push('  Ctrl-C to stop (logs and metrics are flushed).');
   return `${out.join('\n')}\n`;

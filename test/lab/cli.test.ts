@@ -32,6 +32,8 @@ describe('throttlescope lab', () => {
     expect(code).toBe(0);
     const out = t.out();
     expect(out).toMatch(/ALB {11}http:\/\/127\.0\.0\.1:\d+/);
+    expect(out).toMatch(/CloudFront {4}http:\/\/127\.0\.0\.1:\d+ {3}\(E[A-Z0-9]{13}\)/);
+    expect(out).toMatch(/CloudFront: \d+ viewer requests/);
     expect(out).toMatch(/AWS endpoint {2}(http:\/\/127\.0\.0\.1:\d+|not started)/);
     if (!out.includes('not started'))
       expect(out).toMatch(/export AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+/);
