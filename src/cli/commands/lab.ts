@@ -40,7 +40,7 @@ const usage = helpText({
   usage: 'Usage: throttlescope lab <scenario.yaml | built-in name> [options]',
   about: `Run a local ALB + Lambda platform that behaves like AWS: one shared account concurrency pool,
 listener rules to Lambda target groups, background invokers, ALB access logs (S3 layout) and
-CloudWatch metrics, and an AWS-compatible endpoint (Lambda, S3, CloudWatch, ELBv2, Athena) for the AWS SDK
+CloudWatch metrics, and an AWS-compatible endpoint (Lambda, S3, CloudWatch, ELBv2, Athena, CloudFront) for the AWS SDK
 and the aws CLI. Built-in scenarios: ${BUILTIN_SCENARIO_NAMES.join(', ')}. Format: docs/lab.md.
 A scenario is an existing file first, then a built-in name (docs/lab.md "Naming a scenario").`,
   flags: FLAGS,
