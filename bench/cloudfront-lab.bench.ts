@@ -1,0 +1,74 @@
+/**
+ * The lab's CloudFront edge: requests per second through the distribution vs straight to the ALB,
+ * in the same lab, under the same load generator (autocannon, programmatic API, its load in a
+ * worker thread), ~5 s each. The distribution is set up as the built-in noisy-neighbour's:
+ * dynamic pages not cached (minimum and default TTL 0), standard logs on, so every viewer request
+ * goes through the edge to the ALB, the mode the built-in runs in. A trivial synthetic function
+ * (duration 0) answers. Goal (issue 15): at least 0.8x of the ALB's req/s through the edge.
+ * Run: npm run bench cloudfront [-- seconds]
+ */
+import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
+import { startLab } from '../src/lab/index.js';
+import { validateScenario } from '../src/lab/scenario.js';
+
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+}
+type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const seconds = Number(process.argv[2] ?? 5);
+const connections = 32;
+const load = (url: string) => autocannon({ url, connections, duration: seconds, workers: 1 });
+const loadAverage = () => loadavg()[0]!.toFixed(2);
+const line = (name: string, r: AutocannonResult) =>
+  `${name.padEnd(30)} ${r.requests.average.toFixed(0).padStart(7)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  non-2xx ${r.non2xx}  errors ${r.errors}`;
+
+const scenario = validateScenario({
+  name: 'bench-cloudfront',
+  functions: [
+    {
+      name: 'f',
+      timeout: 30,
+      synthetic: {
+        duration: { kind: 'fixed', value: 0 },
+        responseBytes: 512,
+        contentType: 'application/json',
+      },
+    },
+  ],
+  loadBalancer: {
+    name: 'bench-alb',
+    targetGroups: [{ name: 'tg', function: 'f' }],
+    defaultTargetGroup: 'tg',
+  },
+  cloudfront: {
+    defaultCacheBehavior: { cachePolicy: { minTTL: 0, defaultTTL: 0 } },
+    logging: { bucket: 'bench-cf-logs' },
+  },
+});
+
+const lab = await startLab(scenario);
+try {
+  process.stdout.write(
+    `lab CloudFront edge vs the lab ALB directly, autocannon ${connections} connections, ${seconds} s each (load average ${loadAverage()})\n`,
+  );
+  // Warm both paths (connections, JIT) before measuring.
+  await autocannon({ url: `${lab.cloudfront!.url}/api`, connections, duration: 1, workers: 1 });
+  const alb = await load(`${lab.albUrl}/api`);
+  process.stdout.write(`${line('ALB directly', alb)}\n`);
+  const cf = await load(`${lab.cloudfront!.url}/api`);
+  process.stdout.write(`${line('through CloudFront', cf)}\n`);
+  const ratio = cf.requests.average / alb.requests.average;
+  const st = lab.snapshot().cloudfront!;
+  process.stdout.write(
+    `ratio CloudFront/ALB ${ratio.toFixed(2)}x (goal >= 0.8x) ${ratio >= 0.8 ? 'ok' : 'BELOW GOAL'}\n` +
+      `(edge: ${st.requests} viewer requests, ${st.originRequests} to the origin, ${st.logLinesPending + st.logLinesDelivered} log lines; load average now ${loadAverage()})\n`,
+  );
+} finally {
+  await lab.close();
+}
