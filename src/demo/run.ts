@@ -28,9 +28,23 @@ export interface DemoOptions {
   onProgress?: ((phase: 'before' | 'after', progress: ProbeProgress) => void) | undefined;
 }
 
+interface ProbePhase {
+  failureRate: number;
+  total: number;
+  failures: number;
+  episodes: number;
+}
+
 /** What a demo run found; `demoJson` is its public `demo --json` document (docs/demo.md). */
 export interface DemoResult {
-  before: { failureRate: number; total: number; failures: number; episodes: number };
+  /** Viewers' view, through CloudFront; `inside` is the same load sent to the ALB directly. */
+  before: ProbePhase & {
+    /** Failures that were CloudFront replaying a cached error (Age). */
+    cachedErrors: number;
+    /** Failures answered with the distribution's custom error page (the origin hidden). */
+    customErrorPages: number;
+    inside: ProbePhase & { fromAlb: number };
+  };
   diagnosis: {
     rootCause: RootCauseCode;
     culprit: string | null;
@@ -39,7 +53,8 @@ export interface DemoResult {
     headline: string;
   };
   fix: { function: string; reservedConcurrency: number; rollbackFile: string | null };
-  after: { failureRate: number; total: number; failures: number; episodes: number };
+  /** Through CloudFront again. */
+  after: ProbePhase;
   verdict: { improved: boolean; pValue: number; test: string; sentence: string };
   report: string;
   outDir: string;
@@ -55,11 +70,24 @@ export function demoJson(result: DemoResult): Omit<DemoResult, 'outDir' | 'wallS
 const episodesOf = (r: ProbeResult) =>
   r.summary.urls.reduce((n, u) => n + u.episodes.length + u.episodesOmitted, 0);
 
+const phase = (r: ProbeResult): ProbePhase => ({
+  failureRate: r.summary.total ? r.summary.failed / r.summary.total : 0,
+  total: r.summary.total,
+  failures: r.summary.failed,
+  episodes: episodesOf(r),
+});
+
+const percent = (r: ProbeResult) =>
+  `${((100 * r.summary.failed) / Math.max(1, r.summary.total)).toFixed(1)}%`;
+
 /**
- * The incident, end to end, on the embedded lab: start the noisy-neighbour account, probe two
- * endpoints behind the ALB, diagnose through the lab's AWS endpoint (S3 logs, CloudWatch
- * metrics, the same code as against AWS), apply the recommended reserved concurrency through the
- * Lambda API, probe again, and test the difference. Loopback only; every phase is bounded.
+ * The incident, end to end, on the embedded lab, in the steps the seed's author took: start the
+ * noisy-neighbour account (CloudFront in front of the ALB), probe two endpoints through
+ * CloudFront (masked errors, in streaks made longer by error caching), see from the hop
+ * attribution that CloudFront hides the origin, probe the ALB directly (its own 502s), diagnose
+ * through the lab's AWS endpoint (S3 logs, CloudWatch metrics, the inside probe; the same code as
+ * against AWS), apply the recommended reserved concurrency through the Lambda API, probe through
+ * CloudFront again, and test the difference. Loopback only; every phase is bounded.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = performance.now();
@@ -72,6 +100,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   if (!scenario)
     throw new ThrottlescopeError('TS_INTERNAL', 'the built-in noisy-neighbour scenario is missing');
   const lab = await startLab(scenario, { albPort: 0 });
+  const cloudfront = lab.cloudfront;
+  if (!cloudfront)
+    throw new ThrottlescopeError('TS_INTERNAL', 'the built-in noisy-neighbour scenario has no CloudFront');
   const endpoint = await startAwsEndpoint(lab.backend, { port: 0 });
   try {
     const region = scenario.account.region;
@@ -81,7 +112,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const labRef = lab.clock.now();
     const labOf = (wall: number) => labRef + (wall - wallRef) * scale;
     say(
-      `1. Lab up: ALB ${lab.albUrl}, AWS endpoint ${endpoint.url} (account limit ${scenario.account.concurrencyLimit}, time x${scale}).`,
+      `1. Lab up: CloudFront ${cloudfront.url} (${cloudfront.ids.id}) in front of the ALB ${lab.albUrl}, AWS endpoint ${endpoint.url} (account limit ${scenario.account.concurrencyLimit}, time x${scale}).`,
     );
     say(
       `   reports-worker, fed by a queue, is taking the shared concurrency pool; api and web sit behind the ALB.`,
@@ -89,27 +120,48 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     // Let the runaway reach its steady state before measuring, as in the incident.
     await sleep(2500, undefined, { signal: options.signal }).catch(() => undefined);
 
-    const urls = [`${lab.albUrl}/api/cart`, `${lab.albUrl}/`];
-    say(`2. Probing ${urls.join(' and ')} at ${rate}/s each for ${probeMs / 1000} s...`);
-    const beforeStartLab = lab.clock.now();
-    const before = await runProbe(
-      {
-        urls,
-        rate,
-        durationMs: probeMs,
-        outDir: join(outDir, 'probe-before'),
-        seed: 1,
-        timeoutMs: 5000,
-        progressIntervalMs: 1000,
-      },
-      { signal: options.signal, onProgress: (p) => options.onProgress?.('before', p) },
+    const paths = ['/api/cart', '/'];
+    const viewerUrls = paths.map((p) => `${cloudfront.url}${p}`);
+    const insideUrls = paths.map((p) => `${lab.albUrl}${p}`);
+    const probe = (urls: string[], dir: string, seed: number, which: 'before' | 'after') =>
+      runProbe(
+        {
+          urls,
+          rate,
+          durationMs: probeMs,
+          outDir: join(outDir, dir),
+          seed,
+          timeoutMs: 5000,
+          progressIntervalMs: 1000,
+        },
+        { signal: options.signal, onProgress: (p) => options.onProgress?.(which, p) },
+      );
+    const interrupted = () => {
+      if (options.signal?.aborted) throw new ThrottlescopeError('TS_INTERRUPTED', 'demo interrupted');
+    };
+
+    say(
+      `2. Probing through CloudFront, as viewers: ${viewerUrls.join(' and ')} at ${rate}/s each for ${probeMs / 1000} s...`,
     );
-    const beforeEndLab = lab.clock.now();
+    const before = await probe(viewerUrls, 'probe-before', 1, 'before');
     const b = before.summary;
     say(
-      `   ${b.failed} of ${b.total} failed (${((100 * b.failed) / Math.max(1, b.total)).toFixed(1)}%), in ${episodesOf(before)} streaks; ${b.urls.filter((u) => u.failed > 0).length} of ${urls.length} URLs affected.`,
+      `   ${b.failed} of ${b.total} failed (${percent(before)}), in ${episodesOf(before)} streaks (longest ${b.longestStreak}); ${b.urls.filter((u) => u.failed > 0).length} of ${paths.length} URLs affected; ${b.cachedErrors} were CloudFront replaying a cached error (Age).`,
     );
-    if (options.signal?.aborted) throw new ThrottlescopeError('TS_INTERRUPTED', 'demo interrupted');
+    say(
+      `   Hop attribution: ${b.byCloudFront['custom-error-page']} failure(s) were the site's custom error page served by CloudFront (origin ${b.byOrigin.cloudfront > 0 ? 'hidden' : 'visible'}): who failed cannot be told from outside.`,
+    );
+    interrupted();
+
+    say(`   So, as the incident's author did, probing the origin directly: ${insideUrls.join(' and ')}...`);
+    const insideStartLab = lab.clock.now();
+    const inside = await probe(insideUrls, 'probe-inside', 3, 'before');
+    const insideEndLab = lab.clock.now();
+    const i = inside.summary;
+    say(
+      `   ${i.failed} of ${i.total} failed (${percent(inside)}); ${i.byOrigin.alb} of them from the ALB itself (HTTP 502, Server: awselb/2.0), none cached.`,
+    );
+    interrupted();
 
     await lab.flush();
     const bucket = scenario.loadBalancer.accessLogs.bucket;
@@ -118,16 +170,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       : '';
     const logs = `s3://${bucket}/${prefix}AWSLogs/${accountId}/elasticloadbalancing/${region}/`;
     say(
-      `3. Diagnosing through the AWS endpoint: ALB logs from ${logs}, CloudWatch metrics, the probe run...`,
+      `3. Diagnosing through the AWS endpoint: ALB logs from ${logs}, CloudWatch metrics, the inside probe run...`,
     );
     const { evidence, diagnosis, metrics } = await runDiagnosis({
       logs: [logs],
-      probeDir: join(outDir, 'probe-before'),
+      probeDir: join(outDir, 'probe-inside'),
       endpointUrl: endpoint.url,
       region,
       cloudwatch: true,
-      sinceMs: beforeStartLab - 60_000,
-      untilMs: beforeEndLab + 60_000,
+      sinceMs: insideStartLab - 60_000,
+      untilMs: insideEndLab + 60_000,
       periodSec: 60,
       probeTimeMap: labOf,
       signal: options.signal,
@@ -152,27 +204,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     // Running invocations of the culprit finish under the old rules; wait for them to drain.
     await sleep(2500, undefined, { signal: options.signal }).catch(() => undefined);
 
-    say(`5. Probing again for ${probeMs / 1000} s...`);
-    const after = await runProbe(
-      {
-        urls,
-        rate,
-        durationMs: probeMs,
-        outDir: join(outDir, 'probe-after'),
-        seed: 2,
-        timeoutMs: 5000,
-        progressIntervalMs: 1000,
-      },
-      { signal: options.signal, onProgress: (p) => options.onProgress?.('after', p) },
-    );
+    say(`5. Probing through CloudFront again for ${probeMs / 1000} s, as viewers...`);
+    const after = await probe(viewerUrls, 'probe-after', 2, 'after');
     const a = after.summary;
-    say(`   ${a.failed} of ${a.total} failed (${((100 * a.failed) / Math.max(1, a.total)).toFixed(1)}%).`);
+    say(`   ${a.failed} of ${a.total} failed (${percent(after)}).`);
 
     const comparison = compareFailureRates(
       { label: 'failure rate', failures: b.failed, total: b.total },
       { label: 'failure rate', failures: a.failed, total: a.total },
     );
-    say(`6. Verify: ${comparison.sentence}`);
+    say(`6. Verify (through CloudFront): ${comparison.sentence}`);
 
     const model = buildReportModel(evidence, diagnosis, {
       recommendation: {
@@ -193,10 +234,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     say(`7. Report: ${report}`);
     return {
       before: {
-        failureRate: b.total ? b.failed / b.total : 0,
-        total: b.total,
-        failures: b.failed,
-        episodes: episodesOf(before),
+        ...phase(before),
+        cachedErrors: b.cachedErrors,
+        customErrorPages: b.byCloudFront['custom-error-page'],
+        inside: { ...phase(inside), fromAlb: i.byOrigin.alb },
       },
       diagnosis: {
         rootCause: diagnosis.rootCause,
@@ -210,12 +251,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         reservedConcurrency: plan.reservedConcurrency,
         rollbackFile: applied.rollbackPath ?? null,
       },
-      after: {
-        failureRate: a.total ? a.failed / a.total : 0,
-        total: a.total,
-        failures: a.failed,
-        episodes: episodesOf(after),
-      },
+      after: phase(after),
       verdict: {
         improved: comparison.improved,
         pValue: comparison.pValue,

@@ -26,6 +26,13 @@ describe('throttlescope demo', { timeout: 120_000 }, () => {
     expect(Object.keys(doc).sort()).toEqual(['after', 'before', 'diagnosis', 'fix', 'report', 'verdict']);
     expect(doc.before.total).toBeGreaterThan(50);
     expect(doc.before.failureRate).toBeGreaterThan(0.05);
+    // Through CloudFront the viewers saw the shop's error page, many of them replays of a cached
+    // error; the ALB probed directly answered its own 502s.
+    expect(doc.before.customErrorPages).toBe(doc.before.failures);
+    expect(doc.before.cachedErrors).toBeGreaterThan(0);
+    expect(doc.before.inside.failures).toBeGreaterThan(0);
+    expect(doc.before.inside.fromAlb).toBe(doc.before.inside.failures);
+    expect(doc.before.failureRate).toBeGreaterThan(doc.before.inside.failureRate);
     expect(doc.diagnosis).toMatchObject({
       rootCause: 'account-concurrency-exhausted',
       culprit: 'reports-worker',
@@ -37,7 +44,9 @@ describe('throttlescope demo', { timeout: 120_000 }, () => {
     expect(doc.verdict.pValue).toBeLessThan(0.01);
     expect(code).toBe(0);
     // The narration went to stderr, step by step.
-    expect(stderr.join('')).toMatch(/1\. Lab up[\s\S]*3\. Diagnosing[\s\S]*4\. Fixing[\s\S]*6\. Verify/);
+    expect(stderr.join('')).toMatch(
+      /1\. Lab up: CloudFront[\s\S]*2\. Probing through CloudFront[\s\S]*custom error page[\s\S]*probing the origin directly[\s\S]*3\. Diagnosing[\s\S]*4\. Fixing[\s\S]*6\. Verify \(through CloudFront\)/,
+    );
     const rollback = JSON.parse(await readFile(join(out, 'rollback.json'), 'utf8'));
     expect(rollback.functions).toEqual([
       { name: 'reports-worker', previous: null, applied: doc.fix.reservedConcurrency },
