@@ -1,14 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
-import { gzip as gzipCb } from 'node:zlib';
 import type { Clock } from '../common/clock.js';
 import { formatAlbLine } from '../logs/format-line.js';
 import type { AlbLogRecord } from '../logs/record.js';
 import type { LabObjectStore } from './backend.js';
+import { LogDelivery } from './log-delivery.js';
 import { randomChunk } from './random.js';
-
-const gzip = promisify(gzipCb);
 
 /**
  * ALB access-log delivery, as AWS does it: entries collected per delivery interval (5 minutes on
@@ -117,13 +112,14 @@ class LineBatch {
 
 export class AccessLogWriter {
   private readonly pending = new Map<number, LineBatch>();
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly delivery: LogDelivery;
   private linesWritten = 0;
   private linesDelivered = 0;
   private readonly keys: string[] = [];
-  private errors: unknown[] = [];
 
-  constructor(private readonly o: AccessLogOptions) {}
+  constructor(private readonly o: AccessLogOptions) {
+    this.delivery = new LogDelivery(o.store, o.bucket, o.dataDir);
+  }
 
   /** Queues one entry for the interval that contains its `time`. */
   write(record: AlbLogRecord): void {
@@ -166,32 +162,16 @@ export class AccessLogWriter {
     if (lines === this.current) this.current = undefined;
     if (!lines || lines.lines === 0) return;
     const key = accessLogKey({ ...this.o, endMs: end });
-    const p = (async () => {
-      const body = await gzip(lines.bytes());
-      this.o.store.put(this.o.bucket, key, body, 'application/x-gzip');
+    this.delivery.deliver(key, lines.bytes(), () => {
       this.keys.push(key);
       this.linesDelivered += lines.lines;
-      if (this.o.dataDir) {
-        const path = join(this.o.dataDir, this.o.bucket, key);
-        await mkdir(dirname(path), { recursive: true });
-        await writeFile(path, body);
-      }
-    })().catch((e) => {
-      this.errors.push(e);
     });
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
   }
 
   /** Delivers everything pending, ended or not, and waits until it is stored. */
   async flush(): Promise<void> {
     for (const end of [...this.pending.keys()].sort((a, b) => a - b)) this.deliver(end);
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
-    if (this.errors.length > 0) {
-      const e = this.errors[0];
-      this.errors = [];
-      throw e;
-    }
+    await this.delivery.flush();
   }
 
   status(): AccessLogStatus {

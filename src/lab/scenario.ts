@@ -57,6 +57,9 @@ const elbName = (what: string) =>
     '1-32 letters, digits or hyphens, not starting or ending with -',
   );
 
+const bucketName = () =>
+  nameRe('an S3 bucket name', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, '3-63 lowercase letters, digits, . or -');
+
 const oneOrMany = z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(5)]);
 
 const distribution = z.discriminatedUnion('kind', [
@@ -217,11 +220,7 @@ const loadBalancer = z.strictObject({
   defaultTargetGroup: elbName('a target group name'),
   accessLogs: z
     .strictObject({
-      bucket: nameRe(
-        'an S3 bucket name',
-        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
-        '3-63 lowercase letters, digits, . or -',
-      ),
+      bucket: bucketName(),
       prefix: z.string().default(''),
       interval: duration('a delivery interval').prefault(ScenarioLimits.defaultLogIntervalSec),
     })
@@ -369,22 +368,14 @@ const cloudfront = z
     /** The S3 bucket the custom error pages are served from (the lab puts the objects there). */
     errorPages: z
       .strictObject({
-        bucket: nameRe(
-          'an S3 bucket name',
-          /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
-          '3-63 lowercase letters, digits, . or -',
-        ),
+        bucket: bucketName(),
         objects: z.record(z.string().min(1), z.string()).default({}),
       })
       .optional()
       .describe('S3 bucket holding the custom error pages: object key (path without /) -> HTML'),
     logging: z
       .strictObject({
-        bucket: nameRe(
-          'an S3 bucket name',
-          /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
-          '3-63 lowercase letters, digits, . or -',
-        ),
+        bucket: bucketName(),
         prefix: z.string().default(''),
         interval: duration('a delivery interval').prefault(ScenarioLimits.defaultLogIntervalSec),
       })

@@ -5,12 +5,13 @@ import {
   type ServerResponse,
   STATUS_CODES,
 } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Clock } from '../../common/clock.js';
 import { TRACE_HEADER } from '../../common/trace-id.js';
 import type { AccessLogWriter } from '../access-log.js';
 import type { TargetGroupIds } from '../ids.js';
 import type { InvokeOutcome, LambdaRuntime } from '../lambda/runtime.js';
+import { closeGracefully, listenOn } from '../listener.js';
 import { randomHex } from '../random.js';
 import type { LabTelemetry } from '../telemetry.js';
 import { type AlbHttpResponse, AlbLambdaLimits, buildAlbEvent, checkAlbResponse, isUtf8 } from './convert.js';
@@ -155,15 +156,7 @@ export class AlbFront {
   }
 
   async listen(host: string, port: number): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error) => reject(e);
-      this.server.once('error', onError);
-      this.server.listen(port, host, () => {
-        this.server.off('error', onError);
-        resolve();
-      });
-    });
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = await listenOn(this.server, host, port);
     this.portText = String(this.port);
     return this.port;
   }
@@ -171,19 +164,12 @@ export class AlbFront {
   /** Stops accepting, lets in-flight requests finish (bounded), then closes every connection. */
   async close(graceMs = 2000): Promise<void> {
     this.flushBatch();
-    const closed = new Promise<void>((r) => this.server.close(() => r()));
-    this.server.closeIdleConnections();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
+    await closeGracefully(
+      this.server,
       new Promise<void>((r) => (this.inFlight === 0 ? r() : this.idleWaiters.push(r))),
-      new Promise((r) => {
-        timer = setTimeout(r, graceMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    this.flushBatch();
-    this.server.closeAllConnections();
-    await closed;
+      graceMs,
+      this.flushBatch,
+    );
   }
 
   private connection(socket: Socket): Connection {

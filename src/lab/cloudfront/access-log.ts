@@ -6,10 +6,6 @@
  * ends, one file per hour the interval's lines fall in (so an hour can have several files, as
  * on AWS). Nothing is dropped: a flush delivers what is pending.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
-import { gzip as gzipCb } from 'node:zlib';
 import type { Clock } from '../../common/clock.js';
 import {
   cloudFrontDateTime,
@@ -20,10 +16,9 @@ import {
   HOUR_MS,
 } from '../../logs/cloudfront/index.js';
 import type { LabObjectStore } from '../backend.js';
+import { LogDelivery } from '../log-delivery.js';
 import { randomChunk } from '../random.js';
 import type { EdgeExchange } from './server.js';
-
-const gzip = promisify(gzipCb);
 
 export interface CloudFrontLogOptions {
   store: LabObjectStore;
@@ -88,13 +83,14 @@ export function exchangeLine(e: EdgeExchange, o: { domainName: string; pop: stri
 export class CloudFrontLogWriter {
   /** Interval end -> hour start -> lines. */
   private readonly pending = new Map<number, Map<number, string[]>>();
-  private readonly inFlight = new Set<Promise<void>>();
-  private errors: unknown[] = [];
+  private readonly delivery: LogDelivery;
   linesWritten = 0;
   linesDelivered = 0;
   readonly keys: string[] = [];
 
-  constructor(private readonly o: CloudFrontLogOptions) {}
+  constructor(private readonly o: CloudFrontLogOptions) {
+    this.delivery = new LogDelivery(o.store, o.bucket, o.dataDir);
+  }
 
   write(e: EdgeExchange): void {
     const t = e.endMs;
@@ -132,33 +128,17 @@ export class CloudFrontLogWriter {
         unique: uniqueId(),
       });
       const text = `${cloudFrontFileHeader()}${lines.join('\n')}\n`;
-      const p = (async () => {
-        const body = await gzip(Buffer.from(text, 'utf8'));
-        this.o.store.put(this.o.bucket, key, body, 'application/x-gzip');
+      this.delivery.deliver(key, Buffer.from(text, 'utf8'), () => {
         this.keys.push(key);
         this.linesDelivered += lines.length;
-        if (this.o.dataDir) {
-          const path = join(this.o.dataDir, this.o.bucket, key);
-          await mkdir(dirname(path), { recursive: true });
-          await writeFile(path, body);
-        }
-      })().catch((e) => {
-        this.errors.push(e);
       });
-      this.inFlight.add(p);
-      void p.finally(() => this.inFlight.delete(p));
     }
   }
 
   /** Delivers everything pending and waits until it is stored. */
   async flush(): Promise<void> {
     for (const end of [...this.pending.keys()].sort((a, b) => a - b)) this.deliver(end);
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
-    if (this.errors.length > 0) {
-      const e = this.errors[0];
-      this.errors = [];
-      throw e;
-    }
+    await this.delivery.flush();
   }
 
   get pendingLines(): number {

@@ -10,8 +10,9 @@ import {
   type ServerResponse,
   STATUS_CODES,
 } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Clock } from '../../common/clock.js';
+import { closeGracefully, listenOn } from '../listener.js';
 import type { CloudFrontEdge, EdgeResponse, Header } from './edge.js';
 
 /** One viewer exchange, as the access log and the metrics need it. Times are lab ms. */
@@ -92,32 +93,17 @@ export class CloudFrontServer {
     this.server.requestTimeout = 0;
   }
 
-  async listen(host: string, port: number): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error) => reject(e);
-      this.server.once('error', onError);
-      this.server.listen(port, host, () => {
-        this.server.off('error', onError);
-        resolve();
-      });
-    });
-    return (this.server.address() as AddressInfo).port;
+  listen(host: string, port: number): Promise<number> {
+    return listenOn(this.server, host, port);
   }
 
   /** Stops accepting, lets requests in flight finish (bounded), then closes every connection. */
   async close(graceMs = 2000): Promise<void> {
-    const closed = new Promise<void>((r) => this.server.close(() => r()));
-    this.server.closeIdleConnections();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
+    await closeGracefully(
+      this.server,
       new Promise<void>((r) => (this.inFlight === 0 ? r() : this.idleWaiters.push(r))),
-      new Promise((r) => {
-        timer = setTimeout(r, graceMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    this.server.closeAllConnections();
-    await closed;
+      graceMs,
+    );
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
