@@ -14,6 +14,7 @@ import {
   ListDistributionsCommand,
   NoSuchDistribution,
 } from '@aws-sdk/client-cloudfront';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../src/lab/aws-api/server.js';
 import { builtinScenario, type Lab, startLab } from '../../../src/lab/index.js';
@@ -94,6 +95,78 @@ describe('CloudFront API with the SDK v3 client', () => {
     const err = await client.send(new GetDistributionConfigCommand({ Id: 'E000000000000' })).catch((e) => e);
     expect(err).toBeInstanceOf(NoSuchDistribution);
     expect(err.$metadata.httpStatusCode).toBe(404);
+  });
+});
+
+describe('AWS/CloudFront metrics through the CloudWatch API', () => {
+  it('Requests (Sum) and the error rates (Average, percent) count viewer responses, cached replays included', async () => {
+    // No traffic or background sources: these are the only viewer requests. With api's reserved
+    // concurrency at 0 every /api/orders is throttled: a 502, then its cached replay.
+    const cf = lab.cloudfront!.url;
+    const statuses: number[] = [];
+    const ages: (string | null)[] = [];
+    lab.backend.lambda.putReserved('api', 0);
+    try {
+      for (const path of ['/', '/api/orders', '/', '/api/orders']) {
+        const r = await fetch(`${cf}${path}`);
+        await r.arrayBuffer();
+        statuses.push(r.status);
+        ages.push(r.headers.get('age'));
+      }
+    } finally {
+      lab.backend.lambda.deleteReserved('api');
+    }
+    expect(statuses).toEqual([200, 502, 200, 502]);
+    expect(ages[3]).not.toBeNull();
+    await lab.flush();
+    const cw = new CloudWatchClient({
+      endpoint: endpoint.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'lab', secretAccessKey: 'lab' },
+      maxAttempts: 1,
+    });
+    try {
+      const dims = [
+        { Name: 'DistributionId', Value: lab.cloudfront!.ids.id },
+        { Name: 'Region', Value: 'Global' },
+      ];
+      const now = lab.clock.now();
+      const out = await cw.send(
+        new GetMetricDataCommand({
+          StartTime: new Date(now - 3_600_000),
+          EndTime: new Date(now + 60_000),
+          MetricDataQueries: [
+            {
+              Id: 'requests',
+              MetricStat: {
+                Metric: { Namespace: 'AWS/CloudFront', MetricName: 'Requests', Dimensions: dims },
+                Period: 3600,
+                Stat: 'Sum',
+              },
+            },
+            {
+              Id: 'rate5xx',
+              MetricStat: {
+                Metric: { Namespace: 'AWS/CloudFront', MetricName: '5xxErrorRate', Dimensions: dims },
+                Period: 3600,
+                Stat: 'Average',
+              },
+            },
+          ],
+        }),
+      );
+      const sum = (id: string) =>
+        (out.MetricDataResults ?? []).find((r) => r.Id === id)!.Values!.reduce((a, b) => a + b, 0);
+      expect(sum('requests')).toBe(4);
+      const fivexx = statuses.filter((s) => s >= 500).length;
+      const rates = (out.MetricDataResults ?? []).find((r) => r.Id === 'rate5xx')!;
+      // One period (or two, across an hour boundary): the request-weighted average is the share.
+      expect(rates.Values!.length).toBeGreaterThan(0);
+      if (rates.Values!.length === 1) expect(rates.Values![0]).toBeCloseTo((100 * fivexx) / 4, 6);
+      expect(fivexx).toBe(2);
+    } finally {
+      cw.destroy();
+    }
   });
 });
 
