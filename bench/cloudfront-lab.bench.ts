@@ -9,6 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { startLab } from '../src/lab/index.js';
 import { validateScenario } from '../src/lab/scenario.js';
 
@@ -23,10 +24,16 @@ const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const seconds = Number(process.argv[2] ?? 5);
 const connections = 32;
-const load = (url: string) => autocannon({ url, connections, duration: seconds, workers: 1 });
+/** The load, and the lab's main-thread busy time per request (event-loop utilisation), which other work on the machine skews less than req/s. */
+async function load(url: string): Promise<AutocannonResult & { busyUs: number }> {
+  const before = performance.eventLoopUtilization();
+  const r = await autocannon({ url, connections, duration: seconds, workers: 1 });
+  const elu = performance.eventLoopUtilization(before);
+  return { ...r, busyUs: (elu.active * 1000) / Math.max(1, r.requests.total) };
+}
 const loadAverage = () => loadavg()[0]!.toFixed(2);
-const line = (name: string, r: AutocannonResult) =>
-  `${name.padEnd(30)} ${r.requests.average.toFixed(0).padStart(7)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  non-2xx ${r.non2xx}  errors ${r.errors}`;
+const line = (name: string, r: AutocannonResult & { busyUs: number }) =>
+  `${name.padEnd(30)} ${r.requests.average.toFixed(0).padStart(7)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  main thread ${r.busyUs.toFixed(1)} µs/req  non-2xx ${r.non2xx}  errors ${r.errors}`;
 
 const scenario = validateScenario({
   name: 'bench-cloudfront',
