@@ -128,6 +128,16 @@ describe('CloudFront edge: caching', () => {
     expect(origin.requests).toHaveLength(4);
   });
 
+  test('HEAD is answered from a stored GET; a HEAD miss stores nothing', async () => {
+    const { origin, get } = setup();
+    await get('/h', [], 'HEAD');
+    expect((await get('/h', [], 'HEAD')).resultType).toBe('Miss');
+    await get('/h');
+    const head = await get('/h', [], 'HEAD');
+    expect(head.resultType).toBe('Hit');
+    expect(origin.requests.map((r) => r.request.method)).toEqual(['HEAD', 'HEAD', 'GET']);
+  });
+
   test('the cache key is the path and query plus forwarded header values; POST is never cached', async () => {
     const { origin, get } = setup({ defaultCacheBehavior: { forwardedHeaders: ['Accept-Language'] } });
     await get('/a?x=1', [['Accept-Language', 'en']]);

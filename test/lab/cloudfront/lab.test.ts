@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
@@ -97,6 +99,15 @@ describe('lab with a CloudFront distribution in front of the ALB', () => {
     expect(lab.snapshot().cloudfront!.customErrorPages).toBe(1);
   });
 
+  test('a viewer that hangs up before the answer is logged with status 000 and ClientCommError', async () => {
+    const ac = new AbortController();
+    const pending = fetch(`${cf}/slow?gone=1`, { signal: ac.signal }).catch((e: unknown) => e);
+    setTimeout(() => ac.abort(), 50);
+    expect(await pending).toBeInstanceOf(Error);
+    // The edge still waits for its origin (0.2 s): let it finish before the logs are read.
+    await new Promise((r) => setTimeout(r, 400));
+  });
+
   test('standard logs land in S3 in the documented layout; metrics in AWS/CloudFront', async () => {
     await lab.flush();
     const objects = lab.objects.list('shop-cf-logs', 'cf/');
@@ -113,11 +124,18 @@ describe('lab with a CloudFront distribution in front of the ALB', () => {
     const busy = records.filter((r) => r.uriStem === '/busy');
     expect(busy.map((r) => r.status)).toEqual([502, 502]);
     expect(busy.every((r) => r.resultType === 'Error' && r.detailedResultType === 'Error')).toBe(true);
-    const slow = records.find((r) => r.uriStem === '/slow')!;
+    const slow = records.find((r) => r.uriStem === '/slow' && r.uriQuery === null)!;
     expect(slow).toMatchObject({
       status: 504,
       detailedResultType: 'OriginCommError',
       contentType: 'text/html',
+    });
+    const gone = records.find((r) => r.uriQuery === 'gone=1')!;
+    expect(gone).toMatchObject({
+      status: 0,
+      resultType: 'Error',
+      detailedResultType: 'ClientCommError',
+      scBytes: 0,
     });
     const ok = records.find((r) => r.uriStem === '/ok')!;
     expect(ok).toMatchObject({
@@ -152,5 +170,26 @@ describe('lab with a CloudFront distribution in front of the ALB', () => {
       (100 * records.filter((r) => r.status === 502).length) / requests,
       6,
     );
+  });
+});
+
+describe('startLab cloudfrontPort', () => {
+  test('the edge listens on the port asked for; a port in use is a TS_LAB_LISTEN error', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const busyPort = (probe.address() as AddressInfo).port;
+    try {
+      await expect(testLab(scenario(), { cloudfrontPort: busyPort })).rejects.toMatchObject({
+        code: 'TS_LAB_LISTEN',
+      });
+    } finally {
+      await new Promise((r) => probe.close(r));
+    }
+    const lab = await testLab(scenario(), { cloudfrontPort: busyPort });
+    try {
+      expect(lab.cloudfront!.url).toBe(`http://127.0.0.1:${busyPort}`);
+    } finally {
+      await lab.close();
+    }
   });
 });
