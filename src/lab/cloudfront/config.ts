@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { CloudFrontShape, LabDistribution } from '../backend.js';
 import type { CachePolicySpec, CloudFrontSpec } from '../scenario.js';
 import type { DistributionIds } from './ids.js';
-import { ManagedCachePolicy } from './policy.js';
+import { errorPagePatterns, ManagedCachePolicy } from './policy.js';
 
 const list = (items: unknown[]): CloudFrontShape =>
   items.length === 0 ? { Quantity: 0 } : { Quantity: items.length, Items: items as CloudFrontShape['Items'] };
@@ -106,7 +106,16 @@ export function distributionConfig(
     Origins: list(origins),
     OriginGroups: { Quantity: 0 },
     DefaultCacheBehavior: behavior(origin.id, spec.defaultCacheBehavior),
-    CacheBehaviors: list(spec.cacheBehaviors.map((b) => behavior(origin.id, b, b.pathPattern))),
+    CacheBehaviors: list([
+      ...errorPagePatterns(spec).map((p) =>
+        behavior(
+          `S3-${spec.errorPages!.bucket}`,
+          { cachePolicy: 'CachingOptimized', forwardedHeaders: [] },
+          p,
+        ),
+      ),
+      ...spec.cacheBehaviors.map((b) => behavior(origin.id, b, b.pathPattern)),
+    ]),
     CustomErrorResponses: list(
       spec.customErrorResponses.map((r) => {
         const item: CloudFrontShape = { ErrorCode: r.errorCode };

@@ -163,7 +163,10 @@ export class CloudFrontEdge {
       if (hit) return this.replay(hit, requestId);
     }
 
-    const outcome = await this.askOrigin(req, behavior, requestId);
+    const outcome =
+      behavior.origin === 'error-pages'
+        ? this.fromErrorPages(req, path)
+        : await this.askOrigin(req, behavior, requestId);
     if (outcome.kind !== 'response') {
       const status = outcome.kind === 'timeout' ? 504 : 502;
       const detail =
@@ -243,7 +246,7 @@ export class CloudFrontEdge {
     let out = { status, headers, body, customErrorPage: false };
     const custom = this.errors.page(status);
     if (custom)
-      out = { ...this.customPage(custom.responsePagePath!, custom.responseCode!), customErrorPage: true };
+      out = { ...this.s3Object(custom.responsePagePath!, custom.responseCode!), customErrorPage: true };
     const now = this.o.clock.now();
     const ttl = errorTtlMs(status, cc, behavior.policy, this.errors.errorCachingMinMs(status));
     const contentType = headerValue(out.headers, 'content-type');
@@ -272,14 +275,36 @@ export class CloudFrontEdge {
     };
   }
 
+  /** A viewer request for the error pages' path pattern: S3's answer for the object. */
+  private fromErrorPages(req: ViewerRequest, path: string): OriginOutcome {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return {
+        kind: 'response',
+        status: 405,
+        headers: [
+          ['Content-Type', 'application/xml'],
+          ['Server', 'AmazonS3'],
+        ],
+        body: Buffer.from(
+          '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>MethodNotAllowed</Code><Message>The specified method is not allowed against this resource.</Message></Error>',
+        ),
+      };
+    }
+    let key = path;
+    try {
+      key = decodeURIComponent(path);
+    } catch {
+      // Not valid percent-encoding: S3 would look the raw text up too.
+    }
+    return { kind: 'response', ...this.s3Object(key, 200) };
+  }
+
   /**
-   * The custom error page, read from the error-pages bucket as CloudFront reads it from an S3
-   * origin. A page that cannot be read gives the viewer S3's answer instead (404 NoSuchKey).
+   * An object of the error-pages bucket as S3 serves it, with `status` (a custom error response's
+   * code, or 200 for a viewer asking for it): CloudFront reads custom error pages this way. A
+   * missing object gives S3's answer instead (404 NoSuchKey).
    */
-  private customPage(
-    path: string,
-    responseCode: number,
-  ): { status: number; headers: Header[]; body: Buffer } {
+  private s3Object(path: string, status: number): { status: number; headers: Header[]; body: Buffer } {
     const bucket = this.o.spec.errorPages?.bucket;
     const object = bucket === undefined ? undefined : this.o.objects?.get(bucket, path.replace(/^\/+/, ''));
     if (!object) {
@@ -297,7 +322,7 @@ export class CloudFrontEdge {
       };
     }
     return {
-      status: responseCode,
+      status,
       headers: [
         ['Content-Type', object.contentType ?? 'text/html'],
         ['Date', new Date().toUTCString()],

@@ -37,6 +37,8 @@ export function ttlPolicy(spec: CachePolicySpec): TtlPolicy {
 export interface CacheBehavior {
   /** `*` for the default behaviour. */
   pathPattern: string;
+  /** The ALB, or the S3 bucket of the custom error pages. */
+  origin: 'alb' | 'error-pages';
   policy: TtlPolicy;
   /** Lower-cased names of the viewer headers in the cache key and sent to the origin. */
   forwardedHeaders: ReadonlySet<string>;
@@ -56,18 +58,45 @@ export function pathPatternMatcher(pattern: string): (path: string) => boolean {
   return (path) => compiled.test(path);
 }
 
-/** The behaviours in the order CloudFront tries them: the listed ones, then the default. */
+/**
+ * The path patterns that send the custom error pages to their S3 bucket, as AWS advises setting
+ * it up (a failing origin cannot serve its own error page): `/<first folder>/*` of each page path,
+ * or the page path itself for a page at the root.
+ */
+export function errorPagePatterns(spec: CloudFrontSpec): string[] {
+  if (!spec.errorPages) return [];
+  const patterns = new Set<string>();
+  for (const r of spec.customErrorResponses) {
+    if (r.responsePagePath === undefined) continue;
+    const parts = r.responsePagePath.split('/');
+    patterns.add(parts.length > 2 ? `/${parts[1]}/*` : r.responsePagePath);
+  }
+  return [...patterns];
+}
+
+/**
+ * The behaviours in the order CloudFront tries them: the error pages' (to the S3 bucket,
+ * CachingOptimized), the listed ones, then the default.
+ */
 export function cacheBehaviors(spec: CloudFrontSpec): CacheBehavior[] {
   const make = (
     pathPattern: string,
     b: { cachePolicy: CachePolicySpec; forwardedHeaders: string[] },
+    origin: CacheBehavior['origin'] = 'alb',
   ): CacheBehavior => ({
     pathPattern,
+    origin,
     policy: ttlPolicy(b.cachePolicy),
     forwardedHeaders: new Set(b.forwardedHeaders.map((h) => h.toLowerCase())),
     matches: pathPatternMatcher(pathPattern),
   });
-  return [...spec.cacheBehaviors.map((b) => make(b.pathPattern, b)), make('*', spec.defaultCacheBehavior)];
+  return [
+    ...errorPagePatterns(spec).map((p) =>
+      make(p, { cachePolicy: 'CachingOptimized', forwardedHeaders: [] }, 'error-pages'),
+    ),
+    ...spec.cacheBehaviors.map((b) => make(b.pathPattern, b)),
+    make('*', spec.defaultCacheBehavior),
+  ];
 }
 
 export function behaviorFor(behaviors: readonly CacheBehavior[], path: string): CacheBehavior {

@@ -61,6 +61,10 @@ describe('CloudFront API with the SDK v3 client', () => {
     expect(c.Origins!.Items![1]!.DomainName).toBe('shop-error-pages.s3.us-east-1.amazonaws.com');
     expect(c.DefaultCacheBehavior).toMatchObject({ MinTTL: 0, DefaultTTL: 0, MaxTTL: 31_536_000 });
     expect(c.DefaultCacheBehavior!.AllowedMethods!.CachedMethods!.Items).toEqual(['HEAD', 'GET']);
+    // The error pages' path goes to their S3 bucket, as AWS advises.
+    expect(c.CacheBehaviors!.Items!.map((b) => [b.PathPattern, b.TargetOriginId, b.CachePolicyId])).toEqual([
+      ['/errors/*', 'S3-shop-error-pages', '658327ea-f89d-4fab-a63d-7e88639e58f6'],
+    ]);
     expect(c.CustomErrorResponses).toEqual({
       Quantity: 1,
       Items: [{ ErrorCode: 502, ResponsePagePath: '/errors/502.html', ResponseCode: '502' }],

@@ -264,6 +264,24 @@ describe('CloudFront edge: errors', () => {
     expect(missing.body.toString()).toContain('<Code>NoSuchKey</Code>');
   });
 
+  test('the error pages are also served to viewers from S3 under their path pattern, without asking the ALB', async () => {
+    const { origin, get } = setup({
+      customErrorResponses: [{ errorCode: 502, responsePagePath: '/errors/502.html', responseCode: 502 }],
+      errorPages: { bucket: 'shop-error-pages', objects: { 'errors/502.html': 'busy page' } },
+    });
+    const page = await get('/errors/502.html');
+    expect(page.status).toBe(200);
+    expect(page.body.toString()).toBe('busy page');
+    expect(h(page, 'server')).toBe('AmazonS3');
+    expect((await get('/errors/502.html')).resultType).toBe('Hit');
+    const missing = await get('/errors/404.html');
+    expect(missing.status).toBe(404);
+    expect(missing.resultType).toBe('Error');
+    expect(origin.requests).toHaveLength(0);
+    expect((await get('/other')).status).toBe(200);
+    expect(origin.requests).toHaveLength(1);
+  });
+
   test("an unreachable origin gets CloudFront's own 502 after the connection attempts; no answer in time its 504", async () => {
     const { origin, get } = setup({ origin: { responseTimeout: 4, connectionAttempts: 2 } });
     origin.next = () => ({ kind: 'connect-error' });
