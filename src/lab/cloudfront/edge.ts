@@ -150,6 +150,13 @@ export class CloudFrontEdge {
     return this.cache.size;
   }
 
+  /**
+   * Request collapsing: a GET that misses while another GET for the same key is at the origin
+   * waits for that answer and is served from the cache if it was stored, as CloudFront sends
+   * simultaneous requests for one cache key to the origin once. Not with CachingDisabled.
+   */
+  private readonly atOrigin = new Map<string, Promise<unknown>>();
+
   async handle(req: ViewerRequest): Promise<EdgeResponse> {
     const requestId = cloudFrontRequestId();
     const q = req.url.indexOf('?');
@@ -162,7 +169,38 @@ export class CloudFrontEdge {
       const hit = this.lookup(key);
       if (hit) return this.replay(hit, requestId);
     }
+    const collapses =
+      key !== undefined && req.method === 'GET' && behavior.policy.managed !== 'CachingDisabled';
+    if (collapses) {
+      const leader = this.atOrigin.get(key);
+      if (leader) {
+        await leader;
+        const hit = this.lookup(key);
+        if (hit) return this.replay(hit, requestId);
+      } else {
+        const answer = this.answer(req, requestId, path, behavior, key);
+        const done = answer.then(
+          () => undefined,
+          () => undefined,
+        );
+        this.atOrigin.set(key, done);
+        void done.then(() => {
+          if (this.atOrigin.get(key) === done) this.atOrigin.delete(key);
+        });
+        return answer;
+      }
+    }
+    return this.answer(req, requestId, path, behavior, key);
+  }
 
+  /** Asks the origin (or the error-pages bucket) and stores what CloudFront would store. */
+  private async answer(
+    req: ViewerRequest,
+    requestId: string,
+    path: string,
+    behavior: CacheBehavior,
+    key: string | undefined,
+  ): Promise<EdgeResponse> {
     const outcome =
       behavior.origin === 'error-pages'
         ? this.fromErrorPages(req, path)

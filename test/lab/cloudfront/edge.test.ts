@@ -20,7 +20,7 @@ const BASE: ScenarioInput = {
 /** An origin that answers from a script and records what it was asked. */
 class ScriptedOrigin {
   readonly requests: { request: OriginRequest; timeoutMs: number }[] = [];
-  next: (r: OriginRequest) => OriginOutcome = () => ok('hello');
+  next: (r: OriginRequest) => OriginOutcome | Promise<OriginOutcome> = () => ok('hello');
   async send(request: OriginRequest, timeoutMs: number): Promise<OriginOutcome> {
     this.requests.push({ request, timeoutMs });
     return this.next(request);
@@ -302,6 +302,40 @@ describe('CloudFront edge: errors', () => {
     // A POST is not retried.
     await get('/z', [], 'POST');
     expect(origin.requests).toHaveLength(5);
+  });
+});
+
+describe('CloudFront edge: request collapsing', () => {
+  test('simultaneous GETs of one key go to the origin once; the others get the stored error', async () => {
+    const { origin, get } = setup({ defaultCacheBehavior: { cachePolicy: { minTTL: 0, defaultTTL: 0 } } });
+    let release: (o: OriginOutcome) => void = () => undefined;
+    origin.next = () => new Promise<OriginOutcome>((r) => (release = r));
+    const all = Promise.all([get('/api/orders'), get('/api/orders'), get('/api/orders')]);
+    await new Promise((r) => setImmediate(r));
+    expect(origin.requests).toHaveLength(1);
+    release(alb502());
+    const [first, second, third] = await all;
+    expect(first.fromCache).toBe(false);
+    expect([second.fromCache, third.fromCache]).toEqual([true, true]);
+    expect([second.status, third.status]).toEqual([502, 502]);
+    expect(origin.requests).toHaveLength(1);
+  });
+
+  test('a response that is not stored sends the waiting requests to the origin; CachingDisabled never collapses', async () => {
+    const dynamic = setup({ defaultCacheBehavior: { cachePolicy: { minTTL: 0, defaultTTL: 0 } } });
+    let release: (o: OriginOutcome) => void = () => undefined;
+    dynamic.origin.next = () => new Promise<OriginOutcome>((r) => (release = r));
+    const both = Promise.all([dynamic.get('/page'), dynamic.get('/page')]);
+    await new Promise((r) => setImmediate(r));
+    expect(dynamic.origin.requests).toHaveLength(1);
+    dynamic.origin.next = () => ok('second');
+    release(ok('first'));
+    expect((await both).map((r) => r.body.toString())).toEqual(['first', 'second']);
+
+    const disabled = setup({ defaultCacheBehavior: { cachePolicy: 'CachingDisabled' } });
+    disabled.origin.next = () => new Promise<OriginOutcome>((r) => setTimeout(() => r(alb502()), 10));
+    await Promise.all([disabled.get('/x'), disabled.get('/x')]);
+    expect(disabled.origin.requests).toHaveLength(2);
   });
 });
 
