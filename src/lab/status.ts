@@ -41,7 +41,15 @@ export function renderStatusLine(cur: LabSnapshot, prev?: LabSnapshot): string {
     const d502 = t502 - (prev.alb.byElbStatus['502'] ?? 0);
     recent = ` (now ${pct(d502, dr)})`;
   }
-  return `lab ${labDuration(cur.elapsedMs)} | pool ${cur.pool.concurrentExecutions}/${cur.pool.accountLimit} | ${fns.join(' | ')} | ALB ${req} req, 502 ${pct(t502, req)}${recent}`;
+  let edge = '';
+  const cf = cur.cloudfront;
+  if (cf) {
+    const c502 = cf.byStatus['502'] ?? 0;
+    const pcf = prev?.cloudfront;
+    const now = pcf ? ` (now ${pct(c502 - (pcf.byStatus['502'] ?? 0), cf.requests - pcf.requests)})` : '';
+    edge = ` | CloudFront ${cf.requests} req, 502 ${pct(c502, cf.requests)}${now}, ${cf.cachedErrors} cached`;
+  }
+  return `lab ${labDuration(cur.elapsedMs)} | pool ${cur.pool.concurrentExecutions}/${cur.pool.accountLimit} | ${fns.join(' | ')} | ALB ${req} req, 502 ${pct(t502, req)}${recent}${edge}`;
 }
 
 /** The summary printed on shutdown. */

@@ -38,6 +38,7 @@ describe('throttlescope lab', () => {
     if (!out.includes('not started'))
       expect(out).toMatch(/export AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+/);
     expect(out).toMatch(/lab \dm\d\ds \| pool \d+\/20 \| api /);
+    expect(out).toMatch(/\| CloudFront \d+ req, 502 (-|\d+\.\d%)/);
     expect(out).toContain('Stopping: flushing access logs and metrics');
     // One file per 5 minutes of lab time: the ~14 s run (lab time starts at the wall clock's now)
     // ends inside its first interval, or in the next when it happens to cross a 5-minute boundary.
