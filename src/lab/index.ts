@@ -234,17 +234,23 @@ export async function startLab(scenario: Scenario, opts: StartLabOptions = {}): 
 
   const background: BackgroundDriver[] = [];
   const traffic: TrafficDriver[] = [];
-  let clients: Pool | undefined;
+  const clients: Pool[] = [];
   if (opts.sources !== false) {
     for (const src of scenario.background) {
       background.push(
         startBackground(src, { runtime, asyncQueue: (f) => asyncQueues.get(f), clock, timeScale, origin }),
       );
     }
-    if (scenario.traffic.length > 0) {
-      clients = trafficPool(albUrl);
-      for (const t of scenario.traffic)
-        traffic.push(new TrafficDriver(t, clients, { clock, timeScale, origin }));
+    const pools = new Map<string, Pool>();
+    for (const t of scenario.traffic) {
+      const target = t.via === 'cloudfront' && cloudfront ? cloudfront.url : albUrl;
+      let p = pools.get(target);
+      if (!p) {
+        p = trafficPool(target);
+        pools.set(target, p);
+        clients.push(p);
+      }
+      traffic.push(new TrafficDriver(t, p, { clock, timeScale, origin }));
     }
   }
 
@@ -341,7 +347,7 @@ export async function startLab(scenario: Scenario, opts: StartLabOptions = {}): 
       // Viewers first: the edge's requests in flight still reach the ALB.
       await cloudfront?.close();
       await front.close();
-      await clients?.destroy().catch(() => {});
+      await Promise.all(clients.map((c) => c.destroy().catch(() => {})));
       // The ALB waited for its requests; background invocations still running are cut short.
       await runtime.close(200);
       clearInterval(sampler);

@@ -186,6 +186,11 @@ const traffic = z
     body: z.string().optional(),
     rate,
     arrivals: z.enum(['uniform', 'poisson']).default('poisson'),
+    /** Straight to the ALB (the default), or as viewers through the `cloudfront` distribution. */
+    via: z
+      .enum(['alb', 'cloudfront'])
+      .default('alb')
+      .describe('straight to the ALB, or through the cloudfront distribution as viewers'),
   })
   .meta({ description: 'HTTP clients the lab runs against its own ALB ("ordinary traffic")' });
 
@@ -726,7 +731,10 @@ function crossCheck(raw: unknown, baseDir: string, problems: string[]): void {
     checkRateOrder(b.rate, `background[${i}].rate`, problems);
   });
   arr(raw.traffic).forEach((t, i) => {
-    if (isObj(t)) checkRateOrder(t.rate, `traffic[${i}].rate`, problems);
+    if (!isObj(t)) return;
+    checkRateOrder(t.rate, `traffic[${i}].rate`, problems);
+    if (t.via === 'cloudfront' && raw.cloudfront === undefined)
+      problems.push(`traffic[${i}].via: expected "alb" when the scenario has no cloudfront section`);
   });
 }
 

@@ -193,3 +193,29 @@ describe('startLab cloudfrontPort', () => {
     }
   });
 });
+
+describe('traffic via CloudFront', () => {
+  test('traffic with via: cloudfront reaches the ALB through the edge; via: alb goes straight there', async () => {
+    const s = scenarioWith([fixed('ok', 10)], {
+      timeScale: 10,
+      cloudfront: { defaultCacheBehavior: { cachePolicy: { minTTL: 0, defaultTTL: 0 } } },
+      traffic: [
+        { path: '/ok/viewers', rate: 20, arrivals: 'uniform', via: 'cloudfront' },
+        { path: '/ok/inside', rate: 10, arrivals: 'uniform' },
+      ],
+    });
+    const lab = await testLab(s, { sources: true });
+    try {
+      await new Promise((r) => setTimeout(r, 700));
+      const snap = lab.snapshot();
+      const viewers = snap.traffic[0]!.sent;
+      expect(viewers).toBeGreaterThan(50);
+      // Every viewer request was a CloudFront request; the ALB saw both kinds.
+      expect(snap.cloudfront!.requests).toBeGreaterThan(0);
+      expect(snap.cloudfront!.requests).toBeLessThanOrEqual(viewers);
+      expect(snap.alb.requests).toBeGreaterThan(snap.cloudfront!.requests);
+    } finally {
+      await lab.close();
+    }
+  });
+});

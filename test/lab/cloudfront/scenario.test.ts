@@ -84,4 +84,11 @@ describe('scenario key cloudfront', () => {
     );
     expect(problems.some((p) => p.startsWith('cloudfront.cacheBehaviors[0].cachePolicy'))).toBe(true);
   });
+
+  test('traffic through CloudFront needs a distribution', () => {
+    expect(problemsOf(`${MINIMAL}traffic: [{ path: /, rate: 1, via: cloudfront }]\n`)).toEqual([
+      'traffic[0].via: expected "alb" when the scenario has no cloudfront section',
+    ]);
+    expect(parseScenario(`${MINIMAL}traffic: [{ path: /, rate: 1 }]\n`).traffic[0]!.via).toBe('alb');
+  });
 });
