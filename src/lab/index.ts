@@ -217,7 +217,7 @@ export async function startLab(scenario: Scenario, opts: StartLabOptions = {}): 
       throw new ThrottlescopeError(
         'TS_LAB_LISTEN',
         `lab: cannot listen on ${host}:${opts.cloudfrontPort ?? 0} for CloudFront: ${(error as Error).message}`,
-        { cause: error, exitCode: ExitCode.environment },
+        { cause: error },
       );
     }
   }

@@ -1,4 +1,4 @@
-import { ExitCode, ThrottlescopeError } from '../../common/errors.js';
+import { ThrottlescopeError } from '../../common/errors.js';
 import {
   CLOUDFRONT_FIELDS,
   type CloudFrontLayout,
@@ -14,9 +14,7 @@ export class CloudFrontParseError extends ThrottlescopeError {
   readonly field: string;
   readonly column: number;
   constructor(field: string, column: number, message: string) {
-    super('TS_LOG_MALFORMED', `field ${field} (column ${column + 1}): ${message}`, {
-      exitCode: ExitCode.input,
-    });
+    super('TS_LOG_MALFORMED', `field ${field} (column ${column + 1}): ${message}`);
     this.name = 'CloudFrontParseError';
     this.field = field;
     this.column = column;
