@@ -98,7 +98,9 @@ export function renderBanner(lab: Lab, awsUrl: string, dataDir: string | undefin
   );
   out.push(`  ALB           ${lab.albUrl}   (${lab.loadBalancer.dimension})`);
   if (lab.cloudfront) out.push(`  CloudFront    ${lab.cloudfront.url}   (${lab.cloudfront.ids.id})`);
-  out.push(`  AWS endpoint  ${awsUrl}   (Lambda, S3, CloudWatch, ELBv2, Athena, CloudFront; any credentials)`);
+  out.push(
+    `  AWS endpoint  ${awsUrl}   (Lambda, S3, CloudWatch, ELBv2, Athena, CloudFront; any credentials)`,
+  );
   out.push('');
   out.push(
     `    export AWS_ENDPOINT_URL=${awsUrl} AWS_REGION=${s.account.region} AWS_DEFAULT_REGION=${s.account.region} AWS_ACCESS_KEY_ID=lab AWS_SECRET_ACCESS_KEY=lab`,
