@@ -12,7 +12,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describeCause, ThrottlescopeError } from '../common/errors.js';
 import { HAR_CREATOR, type HarEntry } from './har.js';
-import type { ProbeRecord } from './record.js';
+import { type ProbeRecord, RecordEncoder } from './record.js';
 
 export const FILES = {
   requests: 'requests.jsonl',
@@ -121,6 +121,7 @@ export class Recorder {
   /** Set on the first write failure. */
   error: OutputError | undefined;
   records = 0;
+  private readonly encoder = new RecordEncoder();
 
   private constructor(
     readonly dir: string,
@@ -170,7 +171,7 @@ export class Recorder {
   write(record: ProbeRecord): void {
     if (this.closed) return;
     this.records++;
-    this.requests.push(`${JSON.stringify(record)}\n`);
+    this.requests.push(`${this.encoder.line(record)}\n`);
   }
 
   writeFailure(entry: HarEntry): void {
