@@ -3,6 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CLASSES, ORIGINS } from '../../src/probe/classify.js';
 import { type ProbeRecord, RecordEncoder } from '../../src/probe/record.js';
 
+/** Times as the runner makes them (roundMs: whole microseconds), and any double at all. */
+const ms = fc.oneof(
+  fc.integer({ min: 0, max: 2 ** 53 - 1 }).map((k) => k / 1000),
+  fc.integer({ min: 0, max: 5_000_000_000_000_000 }).map((k) => k / 1000),
+  fc.integer({ min: 0, max: 10_000_000 }).map((k) => k / 1000),
+  fc.double(),
+);
+
 /** Records shaped as the runner builds them (errorCode, when present, is set last). */
 const record = fc
   .record({
@@ -10,11 +18,11 @@ const record = fc
     urlIndex: fc.nat(20),
     urlSeq: fc.integer({ min: 1, max: 2 ** 40 }),
     url: fc.oneof(fc.constant('http://127.0.0.1:8080/'), fc.webUrl(), fc.string({ unit: 'binary' })),
-    intended: fc.double({ min: 0, max: 4e12, noNaN: true }),
-    sent: fc.double({ min: 0, max: 4e12, noNaN: true }),
+    intended: ms,
+    sent: ms,
     at: fc.oneof(fc.constant('2026-12-05T10:26:46.363Z'), fc.string({ unit: 'binary' })),
-    latencyMs: fc.double(),
-    serviceMs: fc.double(),
+    latencyMs: ms,
+    serviceMs: ms,
     status: fc.option(fc.integer({ min: 100, max: 599 })),
     bytes: fc.nat(),
     traceId: fc.oneof(fc.constant('Root=1-6b13e6e6-f53d4191344f588fc90d9908'), fc.string({ unit: 'binary' })),
@@ -29,6 +37,24 @@ const record = fc
     return r;
   });
 
+const BASE: ProbeRecord = {
+  seq: 1,
+  urlIndex: 0,
+  urlSeq: 1,
+  url: 'http://a/',
+  intended: 0,
+  sent: 0,
+  at: '2026-12-05T10:26:46.363Z',
+  latencyMs: 0,
+  serviceMs: 0,
+  status: 200,
+  bytes: 2,
+  traceId: 'Root=1-6b13e6e6-f53d4191344f588fc90d9908',
+  ok: true,
+  error: null,
+  origin: null,
+};
+
 describe('RecordEncoder', () => {
   it('writes every record exactly as JSON.stringify does, also when strings repeat or change between lines', () => {
     fc.assert(
@@ -42,6 +68,23 @@ describe('RecordEncoder', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('writes every whole-microsecond time as JSON.stringify does, over the range the probe records', () => {
+    // Prepare: epoch times now and up to 2^42 ms, latencies from 0; the decimals that end in zeros
+    const times = [
+      0, 0.001, 0.01, 0.1, 0.5, 1, 1.05, 1.5, 9.999, 1796466406363.937, 1796466406363.9, 1796466406364,
+    ];
+    for (let k = 0; k < 200_000; k++) times.push((1_796_466_406_363_000 + k * 7919) / 1000, k / 1000);
+    for (let k = 2 ** 42 * 1000 - 5000; k < 2 ** 42 * 1000 + 5000; k++) times.push(k / 1000);
+    const encoder = new RecordEncoder();
+    for (const t of times) {
+      const r: ProbeRecord = { ...BASE, intended: t, sent: t + 0.001, latencyMs: t, serviceMs: t / 3 };
+      // Act
+      const line = encoder.line(r);
+      // Assert
+      if (line !== JSON.stringify(r)) expect(line).toBe(JSON.stringify(r));
+    }
   });
 
   it('writes NaN and infinite times as null, as JSON does', () => {

@@ -276,6 +276,43 @@ describe('Recorder backpressure', () => {
   });
 });
 
+describe('Recorder chunks', () => {
+  it('writes lines of every size in order: short ones, ones that fill a chunk, ones longer than a chunk, non-ASCII', async () => {
+    // Prepare: trace ids from 1 to 100,000 characters, some in multi-byte UTF-8, across chunk edges
+    const dir = tmp();
+    const rec = await Recorder.open(dir, { urls: ['http://a/'] });
+    const sizes = [1, 40, 21_000, 22_000, 70_000, 100_000, 3, 65_536, 5];
+    const records: ProbeRecord[] = [];
+    for (let i = 0; i < 400; i++) {
+      const size = sizes[i % sizes.length]!;
+      const text = (i % 3 === 0 ? 'é€😀' : 'x').repeat(size).slice(0, size);
+      const r: ProbeRecord = {
+        seq: i + 1,
+        urlIndex: 0,
+        urlSeq: i + 1,
+        url: 'http://a/',
+        intended: 1 + i / 1000,
+        sent: 1 + i / 1000,
+        at: '2026-12-05T10:00:00.000Z',
+        latencyMs: 1,
+        serviceMs: 1,
+        status: 200,
+        bytes: 1,
+        traceId: text,
+        ok: true,
+        error: null,
+        origin: null,
+      };
+      records.push(r);
+      // Act
+      rec.write(r);
+    }
+    await rec.close();
+    // Assert
+    expect(readJsonl(dir)).toEqual(records);
+  });
+});
+
 describe('redactUrl', () => {
   it('replaces signature-like query values only', () => {
     expect(redactUrl('https://b.s3.amazonaws.com/k?X-Amz-Signature=abc&X-Amz-Date=1')).toBe(
