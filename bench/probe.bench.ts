@@ -1,38 +1,33 @@
 /**
  * Probe benchmark, loopback only, bounded in time. Against one local node:http server (in a child
- * process, so it does not share the load generator's event loop), in the same run:
- *   1. closed loop, 10 connections, ~5 s: our max throughput vs autocannon (and wrk if installed);
- *   2. open model at 1,000 req/s for 5 s: achieved rate and send lag p99;
- *   3. heap growth over the closed-loop run.
- * Run: node --import tsx bench/probe.bench.ts   (or npm run bench probe)
- * Env: BENCH_SECONDS (default 5), BENCH_ROUNDS (default 2, alternating), BENCH_CONNECTIONS (default 10), BENCH_RATE (default 1000),
- *      BENCH_MEMORY_REQUESTS (e.g. 1000000: also measure heap growth over that many requests).
+ * process, so it shares no event loop with a client), in the same run:
+ *   1. closed loop at 10 and 50 connections: autocannon (one process, its default) vs
+ *      `throttlescope probe -c C` with --out (every request to requests.jsonl: the mode users run)
+ *      and without; also autocannon with 2 worker threads, for reference. Each measurement is a
+ *      fresh process (bench/probe-client.ts); rounds are interleaved (the order rotates each round)
+ *      and medians reported, with the client's CPU time per request (less sensitive to the other
+ *      processes on the machine than req/s) and the load average around the run;
+ *   2. open model at 1,000 req/s: achieved rate and send lag p99;
+ *   3. (BENCH_MEMORY_REQUESTS) heap growth over that many closed-loop requests with --out.
+ * Run: npm run bench probe
+ * Env: BENCH_SECONDS (default 6), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default "10,50"),
+ *      BENCH_CLIENTS (default "autocannon,probe-out,probe,autocannon-w2"), BENCH_RATE (default 1000),
+ *      BENCH_MEMORY_REQUESTS (e.g. 1000000).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runProbe } from '../src/probe/runner.js';
 
-interface AutocannonResult {
-  requests: { total: number; average: number };
-  errors: number;
-  non2xx: number;
-  duration: number;
-}
-type Autocannon = (opts: {
-  url: string;
-  connections: number;
-  duration: number;
-  pipelining?: number;
-}) => Promise<AutocannonResult>;
-
-const require = createRequire(import.meta.url);
-const autocannon = require('autocannon') as Autocannon;
-
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const here = dirname(fileURLToPath(import.meta.url));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '10,50').split(',').map(Number);
+const CLIENTS = (process.env.BENCH_CLIENTS ?? 'autocannon,probe-out,probe,autocannon-w2').split(',');
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const MEMORY_REQUESTS = Number(process.env.BENCH_MEMORY_REQUESTS ?? 0);
 
 const SERVER = `
@@ -53,86 +48,102 @@ async function startServer(): Promise<{ url: string; child: ChildProcess }> {
 }
 
 function line(name: string, value: string): void {
-  process.stdout.write(`${name.padEnd(44)} ${value}\n`);
+  process.stdout.write(`${name.padEnd(46)} ${value}\n`);
 }
+
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 interface Measured {
-  rps: number;
-  /** CPU time of this process per request (user + system): less sensitive to machine noise. */
+  requests: number;
+  failed: number;
+  seconds: number;
   cpuUs: number;
+  lines?: number;
+  rps: number;
 }
 
-async function ours(url: string): Promise<Measured> {
-  const cpu = process.cpuUsage();
-  const t = performance.now();
-  const { summary } = await runProbe({ urls: [url], concurrency: CONNECTIONS, durationMs: SECONDS * 1000 });
-  const s = (performance.now() - t) / 1000;
-  const used = process.cpuUsage(cpu);
-  if (summary.failed > 0) line('  (throttlescope failures)', String(summary.failed));
-  return { rps: summary.total / s, cpuUs: (used.user + used.system) / summary.total };
+/** One client run in its own process; bounded by its duration plus a margin. */
+function measure(client: string, url: string, connections: number, seconds: number, dir: string): Measured {
+  const args = ['--import', 'tsx', join(here, 'probe-client.ts')];
+  if (client === 'autocannon') args.push('autocannon', url, String(connections), String(seconds));
+  else if (client === 'autocannon-w2')
+    args.push('autocannon', url, String(connections), String(seconds), '2');
+  else if (client === 'probe') args.push('probe', url, String(connections), String(seconds));
+  else if (client === 'probe-out') {
+    rmSync(dir, { recursive: true, force: true });
+    args.push('probe', url, String(connections), String(seconds), dir);
+  } else throw new Error(`unknown client ${client}`);
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: (seconds + 60) * 1000 });
+  if (r.status !== 0) throw new Error(`${client} failed: ${r.stderr}`);
+  const m = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Omit<Measured, 'rps'>;
+  if (m.lines !== undefined && m.lines !== m.requests) {
+    throw new Error(`${client}: requests.jsonl has ${m.lines} lines for ${m.requests} requests`);
+  }
+  return { ...m, rps: m.requests / m.seconds };
 }
 
-async function peer(url: string): Promise<Measured> {
-  const cpu = process.cpuUsage();
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS });
-  const used = process.cpuUsage(cpu);
-  return { rps: r.requests.total / r.duration, cpuUs: (used.user + used.system) / r.requests.total };
-}
-
-function wrk(url: string): number | undefined {
-  const which = spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' });
-  if (which.status !== 0) return undefined;
-  const r = spawnSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, url], {
-    encoding: 'utf8',
-    timeout: (SECONDS + 10) * 1000,
-  });
-  const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout ?? '');
-  return m ? Number(m[1]) : undefined;
-}
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
 
 async function main(): Promise<void> {
   const { url, child } = await startServer();
+  const dir = mkdtempSync(join(tmpdir(), 'ts-probe-bench-'));
   try {
-    line('bench', `probe, loopback ${url}, ${SECONDS}s per measurement, ${CONNECTIONS} connections`);
-    // Warm-up both clients and the server.
-    await runProbe({ urls: [url], concurrency: CONNECTIONS, durationMs: 2000 });
-    await autocannon({ url, connections: CONNECTIONS, duration: 1 });
+    line('bench', `probe, loopback ${url}, ${SECONDS}s per measurement, ${ROUNDS} interleaved rounds`);
+    line('load average at start (1 5 15 min)', load());
+    // Warm the server (its JIT) so the first client measured is not the one that pays for it.
+    measure('autocannon', url, 10, 2, dir);
 
-    // Alternate the two clients (A B A B) and keep each one's best round: the machine's noise
-    // (other processes, CPU frequency) then hits both alike.
-    global.gc?.();
-    const heapBefore = process.memoryUsage().heapUsed;
-    const oursRuns: Measured[] = [];
-    const peerRuns: Measured[] = [];
+    const runs = new Map<string, Measured[]>();
     for (let round = 0; round < ROUNDS; round++) {
-      oursRuns.push(await ours(url));
-      peerRuns.push(await peer(url));
+      for (const c of CONNECTIONS) {
+        // Rotate the order each round: no client always runs first (or right after another).
+        const order = CLIENTS.map((_, i) => CLIENTS[(i + round) % CLIENTS.length]!);
+        for (const client of order) {
+          const m = measure(client, url, c, SECONDS, join(dir, 'out'));
+          const key = `${client}@${c}`;
+          runs.set(key, [...(runs.get(key) ?? []), m]);
+          if (m.failed > 0) line(`  (${key}: failures)`, String(m.failed));
+        }
+      }
+      line(`load average after round ${round + 1}`, load());
     }
-    const heapAfter = process.memoryUsage().heapUsed;
-    const a = Math.max(...oursRuns.map((x) => x.rps));
-    const b = Math.max(...peerRuns.map((x) => x.rps));
-    const ca = Math.min(...oursRuns.map((x) => x.cpuUs));
-    const cb = Math.min(...peerRuns.map((x) => x.cpuUs));
-    line('closed loop throttlescope req/s (rounds)', oursRuns.map((x) => x.rps.toFixed(0)).join(' '));
-    line('closed loop autocannon req/s (rounds)', peerRuns.map((x) => x.rps.toFixed(0)).join(' '));
-    line('closed loop throttlescope req/s (best)', a.toFixed(0));
-    line('closed loop autocannon req/s (best)', b.toFixed(0));
-    line('closed loop ratio throttlescope/autocannon', `${(a / b).toFixed(2)}x`);
-    line('client CPU per request throttlescope µs', ca.toFixed(1));
-    line('client CPU per request autocannon µs', cb.toFixed(1));
-    line('CPU efficiency throttlescope/autocannon', `${(cb / ca).toFixed(2)}x`);
-    const w = wrk(url);
-    if (w !== undefined) {
-      line('closed loop wrk req/s', w.toFixed(0));
-      line('closed loop ratio throttlescope/wrk', `${(a / w).toFixed(2)}x`);
-    } else line('closed loop wrk', 'not installed (skipped)');
-    line('heap growth over the closed-loop rounds', `${((heapAfter - heapBefore) / 1048576).toFixed(1)} MB`);
 
+    for (const c of CONNECTIONS) {
+      process.stdout.write(`\n-- closed loop, ${c} connections (median of ${ROUNDS}; rounds in brackets)\n`);
+      const med = (client: string) => {
+        const list = runs.get(`${client}@${c}`) ?? [];
+        return { rps: median(list.map((x) => x.rps)), cpu: median(list.map((x) => x.cpuUs)), list };
+      };
+      const peer = med('autocannon');
+      for (const client of CLIENTS) {
+        const m = med(client);
+        const rounds = m.list.map((x) => x.rps.toFixed(0)).join(' ');
+        const cpus = m.list.map((x) => x.cpuUs.toFixed(1)).join(' ');
+        line(`${client} req/s`, `${m.rps.toFixed(0)}  [${rounds}]`);
+        line(`${client} client CPU µs/request`, `${m.cpu.toFixed(1)}  [${cpus}]`);
+        if (client !== 'autocannon') {
+          line(`${client}/autocannon req/s ratio (of medians)`, `${(m.rps / peer.rps).toFixed(2)}x`);
+          // Per round: each client against the autocannon run of the same round.
+          const perRound = m.list.map((x, i) => (x.rps / (peer.list[i]?.rps ?? Number.NaN)).toFixed(2));
+          line(`${client}/autocannon per round`, perRound.join(' '));
+        }
+        const lines = m.list.map((x) => x.lines).filter((x) => x !== undefined);
+        if (lines.length > 0) line(`${client} requests.jsonl lines = total`, 'yes, every round');
+      }
+    }
+
+    process.stdout.write('\n');
     const t = performance.now();
     const { summary, run } = await runProbe({ urls: [url], rate: RATE, durationMs: SECONDS * 1000 });
     const elapsed = (performance.now() - t) / 1000;
-    const expected = RATE * SECONDS;
-    line(`open model ${RATE}/s sends (expected ${expected})`, String(summary.total));
+    line(`open model ${RATE}/s sends (expected ${RATE * SECONDS})`, String(summary.total));
     line('open model achieved rate req/s', (summary.total / SECONDS).toFixed(1));
     line('open model wall time incl. drain s', elapsed.toFixed(2));
     line('open model send lag p99 ms', String(run.sendLagP99Ms));
@@ -140,6 +151,7 @@ async function main(): Promise<void> {
     line('open model dropped sends', String(run.dropped));
 
     if (MEMORY_REQUESTS > 0) {
+      const out = join(dir, 'memory');
       global.gc?.();
       const before = process.memoryUsage();
       let peak = before.heapUsed;
@@ -149,21 +161,29 @@ async function main(): Promise<void> {
       // Bounded by count and by time (10 minutes at most).
       const r = await runProbe({
         urls: [url],
-        concurrency: CONNECTIONS,
+        concurrency: 50,
         count: MEMORY_REQUESTS,
         durationMs: 600_000,
+        outDir: out,
       });
       clearInterval(sampler);
       global.gc?.();
       const after = process.memoryUsage();
+      const lines = readFileSync(join(out, 'requests.jsonl'), 'utf8').split('\n').length - 1;
       line(
-        `memory over ${r.summary.total} requests: heap growth`,
+        `memory over ${r.summary.total} requests (--out, 50 conn.): heap growth`,
         `${((after.heapUsed - before.heapUsed) / 1048576).toFixed(1)} MB`,
       );
       line('memory: peak heap above start', `${((peak - before.heapUsed) / 1048576).toFixed(1)} MB`);
+      line(
+        'memory: requests.jsonl lines = total',
+        `${lines} = ${r.summary.total}: ${lines === r.summary.total}`,
+      );
     }
+    line('load average at end (1 5 15 min)', load());
   } finally {
     child.kill();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

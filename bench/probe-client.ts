@@ -1,0 +1,91 @@
+/**
+ * One measured client run for bench/probe.bench.ts, in a process of its own (a fresh heap and JIT,
+ * and no other client's garbage or timers in the way). Prints one JSON line:
+ * { requests, seconds, cpuUs, lines? } where cpuUs is this process's CPU time (user + system, all
+ * threads) per request over the run only (not module loading).
+ *   node --import tsx bench/probe-client.ts probe URL CONNECTIONS SECONDS [OUT_DIR]
+ *   node --import tsx bench/probe-client.ts autocannon URL CONNECTIONS SECONDS [WORKERS]
+ * `probe` runs the CLI command users run (`throttlescope probe URL -c C -d Ss --json [--out DIR]`,
+ * progress lines included) and, with --out, counts the lines of requests.jsonl.
+ */
+import { createReadStream } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { CliContext } from '../src/cli/context.js';
+import { main } from '../src/cli/main.js';
+
+const [kind, url, connectionsText, secondsText, extra] = process.argv.slice(2);
+const connections = Number(connectionsText);
+const seconds = Number(secondsText);
+
+async function countLines(path: string): Promise<number> {
+  let n = 0;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) n++;
+  }
+  return n;
+}
+
+async function probe(): Promise<void> {
+  let stdout = '';
+  const ctx: CliContext = {
+    stdout: {
+      write: (s: string) => {
+        stdout += s;
+        return true;
+      },
+    },
+    stderr: { write: () => true, isTTY: false },
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+    signal: new AbortController().signal,
+  };
+  const argv = ['probe', url!, '-c', String(connections), '-d', `${seconds}s`, '--json'];
+  if (extra) argv.push('--out', extra);
+  // Loaded (and transpiled by tsx) before the clock starts, as autocannon's module is.
+  await import('../src/cli/commands/probe.js');
+  const cpu = process.cpuUsage();
+  const code = await main(argv, ctx);
+  const used = process.cpuUsage(cpu);
+  if (code !== 0) throw new Error(`probe exited ${code}`);
+  const doc = JSON.parse(stdout) as { total: number; failed: number; run: { elapsedMs: number } };
+  const lines = extra ? await countLines(join(extra, 'requests.jsonl')) : undefined;
+  process.stdout.write(
+    `${JSON.stringify({
+      requests: doc.total,
+      failed: doc.failed,
+      seconds: doc.run.elapsedMs / 1000,
+      cpuUs: (used.user + used.system) / doc.total,
+      lines,
+    })}\n`,
+  );
+}
+
+interface AutocannonResult {
+  requests: { total: number };
+  errors: number;
+  non2xx: number;
+  duration: number;
+}
+type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+
+async function autocannon(): Promise<void> {
+  const run = createRequire(import.meta.url)('autocannon') as Autocannon;
+  const workers = extra ? Number(extra) : 0;
+  const cpu = process.cpuUsage();
+  const r = await run({ url, connections, duration: seconds, ...(workers > 0 ? { workers } : {}) });
+  const used = process.cpuUsage(cpu);
+  process.stdout.write(
+    `${JSON.stringify({
+      requests: r.requests.total,
+      failed: r.errors + r.non2xx,
+      seconds: r.duration,
+      cpuUs: (used.user + used.system) / r.requests.total,
+    })}\n`,
+  );
+}
+
+if (kind === 'probe') await probe();
+else if (kind === 'autocannon') await autocannon();
+else throw new Error(`unknown client ${kind}`);
