@@ -34,14 +34,9 @@ export class OutputError extends ThrottlescopeError {
   }
 }
 
-/**
- * Text appended straight into a 64 KiB buffer, handed to the file when full (or every
- * FLUSH_INTERVAL_MS): each line is garbage the moment it is copied, where a list of pending
- * strings kept hundreds of them alive through every young-generation collection.
- */
 class LineSink {
-  private chunk = Buffer.allocUnsafeSlow(BATCH_BYTES);
-  private used = 0;
+  private batch: string[] = [];
+  private batchBytes = 0;
   error: OutputError | undefined;
 
   constructor(
@@ -58,27 +53,21 @@ class LineSink {
   }
 
   push(text: string): void {
-    // A UTF-16 unit takes at most 3 bytes in UTF-8: check the room without measuring the text.
-    if (text.length * 3 > BATCH_BYTES - this.used) {
-      this.flush();
-      if (text.length * 3 > BATCH_BYTES) {
-        if (!this.error) this.stream.write(text);
-        return;
-      }
-    }
-    this.used += this.chunk.write(text, this.used);
+    this.batch.push(text);
+    this.batchBytes += text.length;
+    if (this.batchBytes >= BATCH_BYTES) this.flush();
   }
 
   flush(): void {
-    if (this.used === 0) return;
-    if (!this.error) this.stream.write(this.chunk.subarray(0, this.used));
-    // The stream keeps the written bytes until the file has them: the next lines go to a new chunk.
-    this.chunk = Buffer.allocUnsafeSlow(BATCH_BYTES);
-    this.used = 0;
+    if (this.batch.length === 0 || this.error) return;
+    const chunk = this.batch.join('');
+    this.batch = [];
+    this.batchBytes = 0;
+    this.stream.write(chunk);
   }
 
   get queued(): number {
-    return this.stream.writableLength + this.used;
+    return this.stream.writableLength + this.batchBytes;
   }
 
   async end(tail = ''): Promise<void> {
