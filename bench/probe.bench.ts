@@ -7,10 +7,11 @@
  *      fresh process (bench/probe-client.ts); rounds are interleaved (the order rotates each round)
  *      and medians reported, with the client's CPU time per request (less sensitive to the other
  *      processes on the machine than req/s) and the load average around the run;
- *   2. open model at 1,000 req/s: achieved rate and send lag p99;
+ *   2. open model at 1,000 req/s with --out: achieved rate, send lag p99, lines written;
  *   3. (BENCH_MEMORY_REQUESTS) heap growth over that many closed-loop requests with --out.
  * Run: npm run bench probe
- * Env: BENCH_SECONDS (default 6), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default "10,50"),
+ * Env: BENCH_SECONDS (default 6), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default "10,50"; "" skips
+ *      the closed loop),
  *      BENCH_CLIENTS (default "autocannon,probe-out,probe,autocannon-w2"), BENCH_RATE (default 1000),
  *      BENCH_MEMORY_REQUESTS (e.g. 1000000).
  */
@@ -25,8 +26,9 @@ import { runProbe } from '../src/probe/runner.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '10,50').split(',').map(Number);
-const CLIENTS = (process.env.BENCH_CLIENTS ?? 'autocannon,probe-out,probe,autocannon-w2').split(',');
+const list = (text: string) => text.split(',').filter((x) => x !== '');
+const CONNECTIONS = list(process.env.BENCH_CONNECTIONS ?? '10,50').map(Number);
+const CLIENTS = list(process.env.BENCH_CLIENTS ?? 'autocannon,probe-out,probe,autocannon-w2');
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const MEMORY_REQUESTS = Number(process.env.BENCH_MEMORY_REQUESTS ?? 0);
 
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
     measure('autocannon', url, 10, 2, dir);
 
     const runs = new Map<string, Measured[]>();
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < (CONNECTIONS.length > 0 ? ROUNDS : 0); round++) {
       for (const c of CONNECTIONS) {
         // Rotate the order each round: no client always runs first (or right after another).
         const order = CLIENTS.map((_, i) => CLIENTS[(i + round) % CLIENTS.length]!);
@@ -140,15 +142,27 @@ async function main(): Promise<void> {
     }
 
     process.stdout.write('\n');
+    line('open model (with --out), load average', load());
     const t = performance.now();
-    const { summary, run } = await runProbe({ urls: [url], rate: RATE, durationMs: SECONDS * 1000 });
+    const openOut = join(dir, 'open');
+    const { summary, run } = await runProbe({
+      urls: [url],
+      rate: RATE,
+      durationMs: SECONDS * 1000,
+      outDir: openOut,
+    });
     const elapsed = (performance.now() - t) / 1000;
+    const openLines = readFileSync(join(openOut, 'requests.jsonl'), 'utf8').split('\n').length - 1;
     line(`open model ${RATE}/s sends (expected ${RATE * SECONDS})`, String(summary.total));
     line('open model achieved rate req/s', (summary.total / SECONDS).toFixed(1));
     line('open model wall time incl. drain s', elapsed.toFixed(2));
     line('open model send lag p99 ms', String(run.sendLagP99Ms));
     line('open model latency p99 ms (from intended)', String(summary.latencyMs.p99));
     line('open model dropped sends', String(run.dropped));
+    line(
+      'open model requests.jsonl lines = total',
+      `${openLines} = ${summary.total}: ${openLines === summary.total}`,
+    );
 
     if (MEMORY_REQUESTS > 0) {
       const out = join(dir, 'memory');
