@@ -85,9 +85,11 @@ function msJson(ms: number): string {
 /**
  * `JSON.stringify(record)` for a requests.jsonl line, byte for byte (same keys, same order, same
  * number and string forms), at a fraction of the cost: the keys are fixed text and the strings
- * that repeat from one record to the next (the URL, the millisecond's ISO time) are escaped once.
- * At tens of thousands of records a second, JSON.stringify's generic walk was the probe's largest
- * single cost when recording (see docs/performance.md).
+ * that repeat from one record to the next (the URL, the millisecond's ISO time) are escaped once
+ * (see docs/performance.md for what it saves). The optional fields come last, in the order the
+ * runner sets them. A field added to ProbeRecord must be added here: test/probe/record.test.ts
+ * encodes a record with every field (typed Required<ProbeRecord>, so it does not compile without
+ * the new one) and compares it with JSON.stringify.
  */
 export class RecordEncoder {
   private url = '';
@@ -108,13 +110,14 @@ export class RecordEncoder {
     const status = r.status === null ? 'null' : jsonNumber(r.status);
     const error = r.error === null ? 'null' : JSON.stringify(r.error);
     const origin = r.origin === null ? 'null' : JSON.stringify(r.origin);
-    const code = r.errorCode === undefined ? '' : `,"errorCode":${JSON.stringify(r.errorCode)}`;
+    let optional = r.errorCode === undefined ? '' : `,"errorCode":${JSON.stringify(r.errorCode)}`;
+    if (r.cloudfront !== undefined) optional += `,"cloudfront":${JSON.stringify(r.cloudfront)}`;
+    if (r.cached !== undefined) optional += `,"cached":${r.cached}`;
     // In the closed loop a request is sent when intended, so these pairs are equal: printed once.
     const sent = msJson(r.sent);
     const intended = r.intended === r.sent ? sent : msJson(r.intended);
     const service = msJson(r.serviceMs);
     const latency = r.latencyMs === r.serviceMs ? service : msJson(r.latencyMs);
-    // The runner sets errorCode after building the record, so JSON.stringify writes it last.
-    return `{"seq":${jsonNumber(r.seq)},"urlIndex":${jsonNumber(r.urlIndex)},"urlSeq":${jsonNumber(r.urlSeq)},"url":${this.urlJson},"intended":${intended},"sent":${sent},"at":${this.atJson},"latencyMs":${latency},"serviceMs":${service},"status":${status},"bytes":${jsonNumber(r.bytes)},"traceId":${JSON.stringify(r.traceId)},"ok":${r.ok},"error":${error},"origin":${origin}${code}}${end}`;
+    return `{"seq":${jsonNumber(r.seq)},"urlIndex":${jsonNumber(r.urlIndex)},"urlSeq":${jsonNumber(r.urlSeq)},"url":${this.urlJson},"intended":${intended},"sent":${sent},"at":${this.atJson},"latencyMs":${latency},"serviceMs":${service},"status":${status},"bytes":${jsonNumber(r.bytes)},"traceId":${JSON.stringify(r.traceId)},"ok":${r.ok},"error":${error},"origin":${origin}${optional}}${end}`;
   }
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CLASSES, ORIGINS } from '../../src/probe/classify.js';
+import { CLOUDFRONT_HOPS, ERROR_CLASSES, ORIGINS } from '../../src/probe/classify.js';
 import { type ProbeRecord, RecordEncoder } from '../../src/probe/record.js';
 
 /** Times as the runner makes them (roundMs: whole microseconds), and any double at all. */
@@ -30,10 +30,14 @@ const record = fc
     error: fc.option(fc.constantFrom(...ERROR_CLASSES)),
     origin: fc.option(fc.constantFrom(...ORIGINS)),
     errorCode: fc.option(fc.string({ unit: 'binary' }), { nil: undefined }),
+    cloudfront: fc.option(fc.constantFrom(...CLOUDFRONT_HOPS), { nil: undefined }),
+    cached: fc.option(fc.boolean(), { nil: undefined }),
   })
-  .map(({ errorCode, ...rest }) => {
+  .map(({ errorCode, cloudfront, cached, ...rest }) => {
     const r: ProbeRecord = { ...rest };
     if (errorCode !== undefined) r.errorCode = errorCode;
+    if (cloudfront !== undefined) r.cloudfront = cloudfront;
+    if (cached !== undefined) r.cached = cached;
     return r;
   });
 
@@ -85,6 +89,25 @@ describe('RecordEncoder', () => {
       // Assert
       if (line !== JSON.stringify(r)) expect(line).toBe(JSON.stringify(r));
     }
+  });
+
+  it('writes every field a record can have (a field added to ProbeRecord must be added to this record and to the encoder)', () => {
+    // Prepare: Required<> makes this fail to compile until a new field is given a value here
+    const every: Required<ProbeRecord> = {
+      ...BASE,
+      ok: false,
+      status: 502,
+      error: 'other',
+      origin: 'cloudfront',
+      errorCode: 'E_X',
+      cloudfront: 'generated',
+      cached: true,
+    };
+    // Act
+    const line = new RecordEncoder().line(every);
+    // Assert
+    expect(line).toBe(JSON.stringify(every));
+    expect(Object.keys(JSON.parse(line)).sort()).toEqual(Object.keys(every).sort());
   });
 
   it('writes NaN and infinite times as null, as JSON does', () => {
