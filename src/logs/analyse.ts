@@ -3,6 +3,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ThrottlescopeError } from '../common/errors.js';
 import { type AggregatorState, LogAggregator, type LogFilter, type LogSummary } from './aggregate.js';
+import { CloudFrontCollector, type CloudFrontPart } from './cloudfront/collect.js';
+import type { CloudFrontSummary } from './cloudfront/summary.js';
 import type { AlbParseError } from './parse-line.js';
 import type { AlbLogRecord } from './record.js';
 import type { AlbLineFields } from './scan-line.js';
@@ -44,7 +46,10 @@ export interface MalformedExample {
 }
 
 export interface LogAnalysis {
+  /** ALB entries (`files` counts the ALB objects). */
   summary: LogSummary;
+  /** CloudFront standard logs, when any object was one. */
+  cloudfront?: CloudFrontSummary | undefined;
   read: ReadStats;
   malformedExamples: MalformedExample[];
   errors: SourceError[];
@@ -69,6 +74,7 @@ export interface FileResult {
   state: AggregatorState;
   stats: ReadStats;
   examples: string[];
+  cloudfront: CloudFrontPart;
 }
 
 /** The job of every reader of a parallel scan (the worker threads and this thread). */
@@ -81,6 +87,7 @@ export interface ParallelJob {
   untilMs?: number | undefined;
   maxExamples: number;
   scanner?: ReadOptions['scanner'];
+  format?: ReadOptions['format'];
 }
 
 /**
@@ -98,6 +105,9 @@ export async function readClaimedFiles(
     if (index >= job.files.length) return;
     const aggregator = new LogAggregator(job.filter);
     const examples: string[] = [];
+    const cloudfront = cloudFrontCollector(job.filter, job, (m) => {
+      if (examples.length < job.maxExamples) examples.push(m);
+    });
     const stats = await readAlbLogFields(
       [job.files[index] as string],
       {
@@ -108,9 +118,16 @@ export async function readClaimedFiles(
           if (examples.length < job.maxExamples) examples.push(`${ref.source}:${ref.line}: ${error.message}`);
         },
       },
-      { sinceMs: job.sinceMs, untilMs: job.untilMs, scanner: job.scanner, signal },
+      {
+        sinceMs: job.sinceMs,
+        untilMs: job.untilMs,
+        scanner: job.scanner,
+        signal,
+        format: job.format,
+        cloudfront: cloudfront.reader,
+      },
     );
-    report({ index, state: aggregator.state(), stats, examples });
+    report({ index, state: aggregator.state(), stats, examples, cloudfront: cloudfront.part() });
   }
 }
 
@@ -134,8 +151,10 @@ async function analyseInParallel(
     untilMs: options.untilMs,
     maxExamples,
     scanner: options.scanner,
+    format: options.format,
   };
   const aggregator = new LogAggregator(options.filter);
+  const cloudfront = cloudFrontCollector(options.filter ?? {}, options, () => {});
   const read: ReadStats = {
     ...listing,
     files: 0,
@@ -155,6 +174,7 @@ async function analyseInParallel(
       pending.delete(merged);
       merged++;
       aggregator.merge(next.state);
+      cloudfront.merge(next.cloudfront);
       read.files += next.stats.files;
       read.lines += next.stats.lines;
       read.malformed += next.stats.malformed;
@@ -201,7 +221,12 @@ async function analyseInParallel(
   const mine = readClaimedFiles(job, report, options.signal);
   await Promise.all([mine, ...threads]);
   return {
-    summary: aggregator.summary({ lines: read.lines, malformed: read.malformed, files: read.files }),
+    summary: aggregator.summary({
+      lines: read.lines,
+      malformed: read.malformed,
+      files: read.files - cloudfront.stats.files,
+    }),
+    cloudfront: cloudfront.summary(),
     read,
     malformedExamples: examples,
     errors: read.errors,
@@ -250,6 +275,10 @@ export async function analyseAlbLogs(
     if (examples.length < maxExamples)
       examples.push({ message: `${ref.source}:${ref.line}: ${error.message}` });
   };
+  const cloudfront = cloudFrontCollector(options.filter ?? {}, options, (message) => {
+    if (examples.length < maxExamples) examples.push({ message });
+  });
+  const readOptions: ReadOptions = { ...options, cloudfront: cloudfront.reader };
   const onRecord = options.onRecord;
   const recordsFor = options.recordsFor;
   // Aggregation reads only the fields it counts; records are built only for those who want them.
@@ -262,7 +291,7 @@ export async function analyseAlbLogs(
             record: (r) => onRecord?.(r),
             malformed,
           } satisfies LogFieldVisitor,
-          options,
+          readOptions,
         )
       : await readAlbLogs(
           sources,
@@ -277,7 +306,7 @@ export async function analyseAlbLogs(
             },
             malformed,
           } satisfies LogVisitor,
-          options,
+          readOptions,
         );
   if (records) await closeStream(records).catch((e: Error) => (writeError ??= e));
   if (writeError) {
@@ -287,9 +316,23 @@ export async function analyseAlbLogs(
     );
   }
   return {
-    summary: aggregator.summary({ lines: read.lines, malformed: read.malformed, files: read.files }),
+    summary: aggregator.summary({
+      lines: read.lines,
+      malformed: read.malformed,
+      files: read.files - cloudfront.stats.files,
+    }),
+    cloudfront: cloudfront.summary(),
     read,
     malformedExamples: examples,
     errors: read.errors,
   };
+}
+
+/** CloudFront objects met while reading: `--status` applies to their sc-status, the window to their time. */
+function cloudFrontCollector(
+  filter: LogFilter,
+  window: { sinceMs?: number | undefined; untilMs?: number | undefined },
+  example: (message: string) => void,
+): CloudFrontCollector {
+  return new CloudFrontCollector({ statuses: filter.statuses }, window, example);
 }

@@ -51,6 +51,12 @@ export interface LineReaderOptions {
    * them with the JavaScript scanner only (for tests and benchmarks that compare the two).
    */
   scanner?: 'auto' | 'js' | undefined;
+  /** `auto` (the default): each object's format from its source, name or first line; `alb` or `cloudfront` force one. */
+  format?: 'auto' | 'alb' | 'cloudfront' | undefined;
+  /** Reads the objects that are CloudFront standard logs (one reader per object); without it they are read as ALB. */
+  cloudfront?:
+    | { open(source: string): { readonly lineNo: number; push(bytes: Buffer): void; end(): void } }
+    | undefined;
 }
 
 /** Where a line reader's lines go: the visitor, and the counts of every reader of one read. */

@@ -197,7 +197,7 @@ async function readSource(source: LogSource, ctx: Counters): Promise<void> {
 
 async function readObject(source: LogSource, object: LogObject, ctx: Counters): Promise<void> {
   const opened = await source.open(object, ctx.options.signal);
-  const format = formatOf(object);
+  const format = formatOf(object, ctx.options.format);
   try {
     if (opened.bytes !== null && consumeWhole(opened.bytes, object.name, ctx, format)) return;
     await consumeStream(opened.stream(), object.name, ctx, format);
