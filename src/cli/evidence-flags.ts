@@ -8,9 +8,14 @@ export const EVIDENCE_FLAGS = {
     type: 'string',
     multiple: true,
     arg: 'SOURCE',
-    help: 'ALB access logs: file, directory, - or s3://bucket/prefix (repeatable)',
+    help: 'ALB access logs and/or CloudFront standard logs: file, directory, - or s3://bucket/prefix (repeatable)',
   },
   probe: { type: 'string', arg: 'DIR', help: 'a recorded probe run (throttlescope probe --out DIR)' },
+  distribution: {
+    type: 'string',
+    arg: 'ID',
+    help: 'the CloudFront distribution in front: read its config and AWS/CloudFront metrics',
+  },
   since: {
     type: 'string',
     arg: 'T',
@@ -32,6 +37,7 @@ export const EVIDENCE_FLAGS = {
 export interface EvidenceValues {
   logs?: string[] | undefined;
   probe?: string | undefined;
+  distribution?: string | undefined;
   since?: string | undefined;
   until?: string | undefined;
   period?: string | undefined;
@@ -53,6 +59,7 @@ export function diagnoseOptionsFrom(
   return {
     logs: values.logs,
     probeDir: values.probe,
+    distribution: values.distribution,
     cloudwatch: values['no-cloudwatch'] ? false : undefined,
     targetGroups: values['no-target-groups'] ? false : undefined,
     sinceMs,

@@ -5,7 +5,9 @@
  * they could not check.
  */
 import type { LogSummary } from '../logs/aggregate.js';
+import type { CloudFrontSummary } from '../logs/cloudfront/summary.js';
 import type { TimeSeries } from '../metrics/series.js';
+import type { CloudFrontEvidence } from './cloudfront.js';
 
 export type { TimeSeries } from '../metrics/series.js';
 
@@ -47,6 +49,8 @@ export interface LoggedFailure {
 
 export interface LogEvidence {
   summary: LogSummary;
+  /** CloudFront standard logs among the sources (`--logs` takes both kinds). */
+  cloudfront?: CloudFrontSummary | undefined;
   /** Trace `Root=` value → the entry, for 4xx/5xx entries. */
   failuresByTraceRoot: Map<string, LoggedFailure>;
   sources: string[];
@@ -90,6 +94,8 @@ export interface Evidence {
    * Groups that could not be mapped are absent (the reason is among the gaps).
    */
   targetGroupFunctions?: ReadonlyMap<string, readonly string[]> | undefined;
+  /** The viewer side when CloudFront is in front: its logs, metrics and configuration. */
+  cloudfront?: CloudFrontEvidence | undefined;
   /** What could not be gathered, as statements for the user (no credentials, empty window, ...). */
   gaps: string[];
 }

@@ -102,10 +102,15 @@ export async function gatherLogEvidence(
   const problems = analysis.errors.map((e) => e.message);
   if (analysis.summary.malformed > 0)
     problems.push(`${analysis.summary.malformed} malformed log lines skipped`);
-  if (analysis.summary.requests === 0) {
+  const cloudfront = analysis.cloudfront;
+  if (cloudfront && cloudfront.malformed > 0)
+    problems.push(`${cloudfront.malformed} malformed CloudFront log lines skipped`);
+  if (cloudfront && cloudfront.requests === 0)
+    problems.push(`no CloudFront log entries in the window (${cloudfront.files} files read)`);
+  if (analysis.summary.requests === 0 && !(cloudfront && analysis.summary.files === 0)) {
     problems.push(
       `no ALB log entries in the window from ${sources.join(', ')} (${analysis.summary.files} files read)`,
     );
   }
-  return { evidence: { summary: analysis.summary, failuresByTraceRoot, sources }, problems };
+  return { evidence: { summary: analysis.summary, cloudfront, failuresByTraceRoot, sources }, problems };
 }

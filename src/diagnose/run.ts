@@ -3,7 +3,15 @@ import { isThrottlescopeError } from '../common/errors.js';
 import type { ReadProgress } from '../logs/sources.js';
 import { collectMetrics, type MetricsProgress, type MetricsReport } from '../metrics/collect.js';
 import { mapTargetGroupsWithConnection } from '../metrics/target-groups.js';
+import {
+  type CloudFrontEvidence,
+  type CloudFrontFinding,
+  cloudFrontFindings,
+  cloudFrontGaps,
+  withViewerFailures,
+} from './cloudfront.js';
 import type { Evidence, MetricsEvidence, ProbeEvidence } from './evidence.js';
+import { readCloudFrontMetrics, readDistributionConfig } from './gather-cloudfront.js';
 import { gatherLogEvidence } from './gather-logs.js';
 import { gatherProbeEvidence } from './gather-probe.js';
 import { type Diagnosis, diagnose } from './rules.js';
@@ -13,6 +21,8 @@ export interface DiagnoseOptions extends AwsConnection {
   logs?: string[] | undefined;
   /** A recorded probe run (`probe --out DIR`). */
   probeDir?: string | undefined;
+  /** A CloudFront distribution in front of the ALB: its config and AWS/CloudFront metrics are read. */
+  distribution?: string | undefined;
   /** true/false forces CloudWatch on/off; undefined = on when credentials or an endpoint are present. */
   cloudwatch?: boolean | undefined;
   /**
@@ -42,6 +52,8 @@ export interface DiagnoseResult {
   evidence: Evidence;
   diagnosis: Diagnosis;
   metrics?: MetricsReport | undefined;
+  /** Findings about CloudFront in front (not root causes; docs/diagnose.md). */
+  cloudfrontFindings: CloudFrontFinding[];
 }
 
 function describe(error: unknown): string {
@@ -165,6 +177,7 @@ export async function runDiagnosis(options: DiagnoseOptions): Promise<DiagnoseRe
   }
   const { functionsByTargetGroup: targetGroupFunctions, gaps: targetGroupGaps } = await targetGroupLookup;
   gaps.push(...targetGroupGaps);
+  const cloudfront = await gatherCloudFront(logs, options, env, { startMs, endMs }, wantCloudWatch, gaps);
   const metricsEvidence: MetricsEvidence | undefined = metrics;
   const evidence: Evidence = {
     window: { startMs, endMs },
@@ -172,7 +185,47 @@ export async function runDiagnosis(options: DiagnoseOptions): Promise<DiagnoseRe
     metrics: metricsEvidence,
     probe,
     targetGroupFunctions,
+    cloudfront,
     gaps,
   };
-  return { evidence, diagnosis: diagnose(evidence), metrics };
+  const alb = logs && logs.summary.files > 0 ? logs.summary : undefined;
+  gaps.push(...cloudFrontGaps(cloudfront, alb));
+  return {
+    evidence,
+    diagnosis: withViewerFailures(diagnose(evidence), cloudfront, alb),
+    metrics,
+    cloudfrontFindings: cloudFrontFindings(cloudfront, alb),
+  };
+}
+
+/**
+ * The viewer side: CloudFront logs among --logs, and with --distribution the distribution's
+ * config and (when CloudWatch is read) its AWS/CloudFront metrics. Failures become gaps.
+ */
+async function gatherCloudFront(
+  logs: Evidence['logs'],
+  options: DiagnoseOptions,
+  env: NodeJS.ProcessEnv,
+  window: { startMs: number; endMs: number },
+  wantCloudWatch: boolean,
+  gaps: string[],
+): Promise<CloudFrontEvidence | undefined> {
+  const id = options.distribution;
+  if (!logs?.cloudfront && !id) return undefined;
+  const cf: CloudFrontEvidence = { logs: logs?.cloudfront };
+  if (!id) return cf;
+  const conn = { ...options, env };
+  const [config, metrics] = await Promise.allSettled([
+    readDistributionConfig(id, conn, options.signal),
+    wantCloudWatch
+      ? readCloudFrontMetrics(id, { ...window, periodSec: options.periodSec }, conn, options.signal)
+      : Promise.resolve(undefined),
+  ]);
+  if (config.status === 'fulfilled') cf.config = config.value;
+  else gaps.push(`CloudFront distribution ${id}: ${describe(config.reason)}`);
+  if (metrics.status === 'fulfilled' && metrics.value) {
+    cf.metrics = metrics.value.metrics;
+    gaps.push(...metrics.value.messages);
+  } else if (metrics.status === 'rejected') gaps.push(`AWS/CloudFront metrics: ${describe(metrics.reason)}`);
+  return cf;
 }

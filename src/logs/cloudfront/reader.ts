@@ -43,6 +43,8 @@ export const emptyCloudFrontReadStats = (): CloudFrontReadStats => ({
 });
 
 const NEWLINE = 10;
+/** Distinct values remembered per counted column (edge locations number in the hundreds). */
+const MAX_SEEN = 64;
 const TAB = 9;
 const BLOCK = 64 * 1024;
 
@@ -57,6 +59,8 @@ interface Columns {
   detail: number;
   /** Scan up to and including this column (the last counted one, or the last a line must have). */
   last: number;
+  /** Columns a line must have (older layouts and short lines stop after cs-protocol-version). */
+  min: number;
 }
 
 function columnsOf(layout: CloudFrontLayout): Columns {
@@ -70,6 +74,7 @@ function columnsOf(layout: CloudFrontLayout): Columns {
     result: at('x-edge-result-type'),
     detail: at('x-edge-detailed-result-type'),
     last: 0,
+    min: Math.min(MIN_FIELD_COUNT, layout.names.length),
   };
   c.last = Math.max(
     c.date,
@@ -146,6 +151,9 @@ export class CloudFrontObjectReader {
   // Column bounds of the line being scanned, reused.
   private readonly starts = new Int32Array(64);
   private readonly ends = new Int32Array(64);
+  private readonly seenEdges: string[] = [];
+  private readonly seenResults: string[] = [];
+  private readonly seenDetails: string[] = [];
 
   constructor(
     private readonly source: string,
@@ -233,20 +241,26 @@ export class CloudFrontObjectReader {
       col++;
       p = tab + 1;
     }
-    if (col < last) {
+    if (col + 1 < c.min || c.date > col || c.time > col || c.status > col || c.date < 0 || c.time < 0) {
       this.reject(text, from, to);
       return;
     }
-    const day = dayMs(text.slice(starts[c.date] as number, ends[c.date] as number));
+    const d0 = starts[c.date] as number;
+    const day =
+      cachedDate.length === 10 && ends[c.date] === d0 + 10 && text.startsWith(cachedDate, d0)
+        ? cachedDayMs
+        : dayMs(text.slice(d0, ends[c.date] as number));
     const sec = secondsOfDay(text, starts[c.time] as number, ends[c.time] as number);
     if (Number.isNaN(day) || sec < 0) {
       this.reject(text, from, to);
       return;
     }
     let status: number | null = null;
-    const s0 = starts[c.status] as number;
-    const s1 = ends[c.status] as number;
-    if (s1 - s0 === 3) {
+    const s0 = c.status < 0 ? 0 : (starts[c.status] as number);
+    const s1 = c.status < 0 ? 0 : (ends[c.status] as number);
+    if (c.status < 0) {
+      // A layout without sc-status: nothing to count by status.
+    } else if (s1 - s0 === 3) {
       const v = digit(text, s0) * 100 + digit(text, s0 + 1) * 10 + digit(text, s0 + 2);
       if (v < 0) {
         this.reject(text, from, to);
@@ -267,9 +281,10 @@ export class CloudFrontObjectReader {
     const f = this.f;
     f.timeMs = timeMs;
     f.status = status;
-    f.edgeLocation = c.edge < 0 ? null : this.cell(text, c.edge);
-    f.resultType = c.result < 0 ? null : this.cell(text, c.result);
-    f.detailedResultType = c.detail < 0 || c.detail > col ? null : this.cell(text, c.detail);
+    f.edgeLocation = c.edge < 0 || c.edge > col ? null : this.cell(text, c.edge, this.seenEdges);
+    f.resultType = c.result < 0 || c.result > col ? null : this.cell(text, c.result, this.seenResults);
+    f.detailedResultType =
+      c.detail < 0 || c.detail > col ? null : this.cell(text, c.detail, this.seenDetails);
     if (this.visitor.fields(f) === true && this.visitor.record) {
       let record: CloudFrontLogRecord;
       try {
@@ -287,11 +302,24 @@ export class CloudFrontObjectReader {
     }
   }
 
-  /** A cell's text; `-` (absent) as null. */
-  private cell(text: string, col: number): string | null {
+  /**
+   * A cell's text; `-` (absent) as null. Counted columns hold a few distinct values (edge
+   * locations, result types): the same string object is handed out for the same text, so that
+   * counting by it does not slice and hash a new string per line.
+   */
+  private cell(text: string, col: number, seen: string[]): string | null {
     const a = this.starts[col] as number;
     const b = this.ends[col] as number;
-    return b - a === 1 && text.charCodeAt(a) === 45 ? null : text.slice(a, b);
+    const n = b - a;
+    if (n === 1 && text.charCodeAt(a) === 45) return null;
+    for (let i = 0; i < seen.length; i++) {
+      const s = seen[i] as string;
+      if (s.length === n && text.startsWith(s, a)) return s;
+    }
+    // A copy that does not keep the 64 KiB block alive.
+    const value = ` ${text.slice(a, b)}`.slice(1);
+    if (seen.length < MAX_SEEN) seen.push(value);
+    return value;
   }
 
   private reject(text: string, from: number, to: number): void {
