@@ -1,4 +1,5 @@
 import type { ReportModel, ReportRecommendation, ReportVerification } from '../report/model.js';
+import { cloudFrontFindings, edgeMinutes } from './cloudfront.js';
 import type { Evidence } from './evidence.js';
 import type { Diagnosis } from './rules.js';
 
@@ -56,12 +57,15 @@ export function buildReportModel(
       culprit: d.culprit ?? undefined,
       victims: d.victims,
     },
-    findings: d.findings.map((f) => ({
-      code: f.code,
-      title: f.title,
-      confidence: f.confidence,
-      evidence: f.evidence,
-    })),
+    findings: [
+      ...d.findings.map((f) => ({
+        code: f.code,
+        title: f.title,
+        confidence: f.confidence,
+        evidence: f.evidence,
+      })),
+      ...cloudFrontFindings(e.cloudfront, albSummary(e)),
+    ],
     charts: {
       errorsByReason: {
         minutesMs: errorMinutes.map((m) => Date.parse(m.minute)),
@@ -81,10 +85,26 @@ export function buildReportModel(
         })),
       },
       probe: probeBuckets(e),
+      edge: edgeChart(e),
     },
     evidenceChain: d.evidenceChain,
     recommendation: extra.recommendation,
     verification: extra.verification,
     gaps: d.gaps,
+  };
+}
+
+/** The ALB summary, when ALB logs (not only CloudFront logs) were read. */
+const albSummary = (e: Evidence) => (e.logs && e.logs.summary.files > 0 ? e.logs.summary : undefined);
+
+/** Viewer-side and ALB-side 5xx per minute, when CloudFront evidence was given. */
+function edgeChart(e: Evidence): NonNullable<ReportModel['charts']['edge']> | undefined {
+  if (!e.cloudfront) return undefined;
+  const minutes = edgeMinutes(e.cloudfront, albSummary(e));
+  return {
+    minutesMs: minutes.map((m) => m.minuteMs),
+    viewer5xx: minutes.map((m) => m.viewer5xx),
+    alb5xx: minutes.map((m) => m.alb5xx),
+    replayed: minutes.map((m) => m.replayed),
   };
 }

@@ -197,6 +197,42 @@ export const CLIENT_SCRIPT = `(function () {
     } catch (err) { fail(prCanvas, err); }
   }
 
+  var edCanvas = document.getElementById('chart-edge');
+  var ed = charts.edge;
+  if (edCanvas && ed) {
+    try {
+      var edx = extent(ed.minutesMs);
+      var edSeries = [['viewer 5xx (CloudFront)', ed.viewer5xx], ['ALB 5xx', ed.alb5xx]];
+      made.push(new Chart(edCanvas, {
+        type: 'bar',
+        data: {
+          datasets: edSeries.map(function (s, i) {
+            return {
+              label: s[0],
+              data: ed.minutesMs.map(function (t, j) { return { x: t + 30e3, y: finite(s[1][j]) }; }),
+              backgroundColor: color(i === 0 ? 5 : 0, 0.85), borderWidth: 0,
+              barPercentage: 1, categoryPercentage: 0.85
+            };
+          })
+        },
+        options: {
+          responsive: true, maintainAspectRatio: false, animation: false,
+          interaction: { mode: 'index', intersect: false },
+          scales: {
+            x: timeAxis(edx[0], edx[1] + 60e3, 'minute (UTC)'),
+            y: { afterFit: fixedWidth, beginAtZero: true, title: { display: true, text: '5xx responses' }, ticks: { precision: 0 } }
+          },
+          plugins: {
+            legend: { position: 'bottom' },
+            tooltip: { callbacks: { title: function (items) {
+              return items.length ? hhmm(items[0].parsed.x - 30e3) + ' UTC' : '';
+            } } }
+          }
+        }
+      }));
+    } catch (err) { fail(edCanvas, err); }
+  }
+
   function resizeAll() { made.forEach(function (ch) { ch.resize(); }); }
   window.addEventListener('beforeprint', resizeAll);
   window.addEventListener('afterprint', resizeAll);

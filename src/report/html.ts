@@ -14,6 +14,7 @@ import { CLIENT_SCRIPT } from './client-script.js';
 import { embedJson, escapeHtml } from './escape.js';
 import type {
   ConcurrencyChart,
+  EdgeErrorsChart,
   ErrorsByReasonChart,
   ProbeChart,
   ReportEvidenceStep,
@@ -221,6 +222,7 @@ function renderCharts(model: ReportModel): string {
 ${renderErrorsChart(model.charts.errorsByReason)}
 ${renderConcurrencyChart(model.charts.concurrency)}
 ${renderProbeChart(model.charts.probe)}
+${renderEdgeChart(model.charts.edge)}
 </section>`;
 }
 
@@ -328,6 +330,29 @@ ${rows}
 </figure>`;
 }
 
+function renderEdgeChart(chart: EdgeErrorsChart | undefined): string {
+  if (!chart) return '';
+  const title = '<h3>5xx per minute: what viewers got from CloudFront, what the ALB answered</h3>';
+  if (chart.minutesMs.length === 0)
+    return `<figure id="fig-edge">${title}<p class="muted">No 5xx on either side in the window.</p></figure>`;
+  const rows = chart.minutesMs
+    .map(
+      (t, i) =>
+        `<tr><td>${timeEl(t)}</td><td class="num">${h(fmtInt(chart.viewer5xx[i]))}</td><td class="num">${h(
+          fmtInt(chart.alb5xx[i]),
+        )}</td><td class="num">${h(fmtInt(chart.replayed[i]))}</td></tr>`,
+    )
+    .join('\n');
+  return `<figure id="fig-edge">${title}
+${canvas('chart-edge', 'Viewer-side and ALB-side 5xx per minute')}
+<figcaption>Bars: 5xx CloudFront sent to viewers (its standard logs or AWS/CloudFront metrics) and 5xx the ALB answered (its access logs), side by side per minute; the difference is errors replayed from the edge cache.</figcaption>
+<table><thead><tr><th>minute</th><th class="num">viewer 5xx</th><th class="num">ALB 5xx</th><th class="num">replayed from cache</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+</figure>`;
+}
+
 function renderEvidenceChain(chain: ReportEvidenceStep[]): string {
   const items =
     chain.length === 0
@@ -353,10 +378,16 @@ function renderFindings(findings: ReportFinding[]): string {
             const lines = f.evidence
               .map((e) => `<li>${isNum(e.timeMs) ? `${timeEl(e.timeMs)} ` : ''}${h(e.text)}</li>`)
               .join('\n');
+            const fix = f.fix
+              ? `<p>${h(f.fix.summary)}</p>
+<p class="muted">CloudFormation</p><pre><code>${h(f.fix.cloudformation)}</code></pre>
+<p class="muted">Terraform</p><pre><code>${h(f.fix.terraform)}</code></pre>`
+              : '';
             return `<article class="finding">
 <h3>${h(f.title)}</h3>
 <p class="muted"><code>${h(f.code)}</code> · confidence ${h(fmtPct(f.confidence, 0))}</p>
 ${lines ? `<ul class="evidence">\n${lines}\n</ul>` : ''}
+${fix}
 </article>`;
           })
           .join('\n');

@@ -37,6 +37,8 @@ export interface ReportFinding {
   /** 0..1. */
   confidence: number;
   evidence: ReportEvidenceLine[];
+  /** A configuration fix, as infrastructure-as-code snippets (CloudFront findings). */
+  fix?: { summary: string; cloudformation: string; terraform: string } | undefined;
 }
 
 /** 5xx per minute, stacked by ALB `error_reason`. */
@@ -76,10 +78,20 @@ export interface ProbeChart {
   urls: ProbeUrlSeries[];
 }
 
+/** CloudFront in front: 5xx viewers got against 5xx the ALB answered, per minute. */
+export interface EdgeErrorsChart {
+  minutesMs: number[];
+  viewer5xx: number[];
+  alb5xx: number[];
+  /** Viewer 5xx beyond the ALB's that minute: replays of a cached error. */
+  replayed: number[];
+}
+
 export interface ReportCharts {
   errorsByReason: ErrorsByReasonChart;
   concurrency: ConcurrencyChart;
   probe?: ProbeChart | undefined;
+  edge?: EdgeErrorsChart | undefined;
 }
 
 export interface ReportEvidenceStep {
