@@ -68,6 +68,8 @@ export function decodeCloudFrontValue(raw: string): string {
     decodedCanonical = true;
     return raw;
   }
+  const ascii = decodeAscii(raw, i);
+  if (ascii !== null) return ascii;
   const bytes: number[] = [];
   for (let k = 0; k < i; k++) bytes.push(raw.charCodeAt(k));
   while (i < n) {
@@ -101,4 +103,35 @@ export function decodeCloudFrontValue(raw: string): string {
   const value = utf8Decoder.decode(Uint8Array.from(bytes));
   decodedCanonical = encodeCloudFrontValue(value) === raw;
   return value;
+}
+
+const isUpperHex = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70);
+
+/**
+ * The common case, without building bytes: every escape is `%HH` of an ASCII character and no
+ * character needs encoding raw. Null otherwise (the general path decides).
+ */
+function decodeAscii(raw: string, start: number): string | null {
+  let out = '';
+  let from = 0;
+  let canonical = true;
+  const n = raw.length;
+  for (let i = start; i < n; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 37 /* % */) {
+      if (i + 2 >= n) return null;
+      const hc = raw.charCodeAt(i + 1);
+      const lc = raw.charCodeAt(i + 2);
+      const h = hexValue(hc);
+      const l = hexValue(lc);
+      if (h < 0 || l < 0 || h >= 8) return null;
+      const byte = h * 16 + l;
+      if (!(mustEncode(byte) && isUpperHex(hc) && isUpperHex(lc))) canonical = false;
+      out += raw.slice(from, i) + String.fromCharCode(byte);
+      i += 2;
+      from = i + 1;
+    } else if (mustEncode(c)) return null;
+  }
+  decodedCanonical = canonical;
+  return from === 0 ? raw : out + raw.slice(from);
 }
