@@ -396,8 +396,8 @@ export function cloudFrontGaps(cf: CloudFrontEvidence | undefined, alb: LogSumma
 }
 
 /**
- * Fails closed on the viewer side: when no rule explained anything but viewers got 5xx, the
- * diagnosis must not read "healthy".
+ * Fails closed on the viewer side: when the evidence held no other failure but viewers got 5xx,
+ * the diagnosis is `unexplained`, never "healthy".
  */
 export function withViewerFailures(
   d: Diagnosis,
@@ -405,11 +405,48 @@ export function withViewerFailures(
   alb: LogSummary | undefined,
 ): Diagnosis {
   if (d.rootCause !== 'healthy' || !cf) return d;
-  const viewer5xx = edgeMinutes(cf, alb).reduce((n, m) => n + m.viewer5xx, 0);
+  const minutes = edgeMinutes(cf, alb);
+  const viewer5xx = minutes.reduce((n, m) => n + m.viewer5xx, 0);
   if (viewer5xx === 0) return d;
+  const evidence: EvidenceLine[] = [];
+  if (cf.logs) {
+    const byDetail: Record<string, number> = {};
+    for (const m of cf.logs.series)
+      for (const [k, v] of Object.entries(m.fiveXx)) byDetail[k] = (byDetail[k] ?? 0) + v;
+    const list = Object.entries(byDetail)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} x${fmt(v)}`)
+      .join(', ');
+    evidence.push({
+      text: `CloudFront logs: ${fmt(viewer5xx)} 5xx sent to viewers, by x-edge-detailed-result-type: ${list}`,
+    });
+    const own = Object.entries(byDetail).reduce((n, [k, v]) => (CLOUDFRONT_GENERATED.has(k) ? n + v : n), 0);
+    if (own > 0)
+      evidence.push({
+        text: `${fmt(own)} of them CloudFront made itself (it could not reach, or read in time, the origin, or refused the request): probe the origin directly`,
+      });
+  } else {
+    evidence.push({
+      text: `AWS/CloudFront metrics: about ${fmt(viewer5xx)} 5xx sent to viewers (Requests x 5xxErrorRate)`,
+    });
+  }
+  if (!alb)
+    evidence.push({
+      text: 'no ALB access logs: whether the origin answered these 5xx, and why, is unknown (--logs)',
+    });
+  const finding = {
+    code: 'unexplained' as const,
+    title: `unexplained: ${fmt(viewer5xx)} 5xx CloudFront sent to viewers match no known cause`,
+    confidence: 0.5,
+    impact: viewer5xx,
+    evidence,
+  };
   return {
     ...d,
-    headline: `no known cause matched ${fmt(viewer5xx)} 5xx CloudFront sent to viewers${d.headline.startsWith('no known cause') ? ` (and: ${d.headline})` : ''}`,
-    confidence: Math.min(d.confidence, 0.3),
+    rootCause: 'unexplained',
+    headline: finding.title,
+    confidence: finding.confidence,
+    findings: [...d.findings, finding],
+    evidenceChain: [...d.evidenceChain, ...evidence.map((l) => ({ step: 'cause', detail: l.text }))],
   };
 }

@@ -102,7 +102,8 @@ describe('diagnose with CloudFront in front', () => {
     const c = fakeCli();
     const code = await main(args(dir, ID, '--json'), c.ctx);
     expect(c.err.join('')).toBe('');
-    expect(code).toBe(0);
+    // A root cause other than healthy is a verdict (exit 6).
+    expect(code).toBe(6);
     expect(requests).toContain(`GET /2020-05-31/distribution/${ID}/config`);
     const doc = JSON.parse(c.out.join(''));
     expect(doc.rootCause).not.toMatch(/^cloudfront-/);
@@ -132,7 +133,7 @@ describe('diagnose with CloudFront in front', () => {
     const dir = await evidenceDir();
     const c = fakeCli();
     const code = await main(args(dir, 'ENOSUCH'), c.ctx);
-    expect(code).toBe(0);
+    expect(code).toBe(6);
     const text = c.out.join('');
     expect(text).toContain('CloudFront: cloudfront-error-caching (70%)');
     expect(text).toContain('CloudFormation:');
@@ -140,11 +141,38 @@ describe('diagnose with CloudFront in front', () => {
     expect(text).toContain('CloudFront distribution ENOSUCH:');
   });
 
+  it('CloudFront logs alone, with viewer 5xx and no rule to explain them: unexplained, never healthy (exit 6)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ts-cf-diag-'));
+    const lines = [cloudFrontLine(T0), cloudFrontLine(T0 + 1000, { status: 504, detail: 'OriginCommError' })];
+    await writeFile(join(dir, 'cf.log'), `${cloudFrontFileHeader()}${lines.join('\n')}\n`);
+    const c = fakeCli();
+    const code = await main(
+      [
+        'diagnose',
+        '--logs',
+        dir,
+        '--since',
+        '2026-11-24T09:59:00Z',
+        '--until',
+        '2026-11-24T10:05:00Z',
+        '--no-cloudwatch',
+        '--no-target-groups',
+        '--json',
+      ],
+      c.ctx,
+    );
+    expect(code).toBe(6);
+    const doc = JSON.parse(c.out.join(''));
+    expect(doc.rootCause).toBe('unexplained');
+    expect(doc.headline).toBe('unexplained: 1 5xx CloudFront sent to viewers match no known cause');
+    expect(doc.cloudfront).toMatchObject({ viewer5xx: 1, viewerOrigin5xx: 0, alb5xx: 0 });
+  });
+
   it('--html: one chart of viewer-side and ALB-side 5xx per minute, every string escaped', async () => {
     const dir = await evidenceDir();
     const html = join(dir, 'report.html');
     const c = fakeCli();
-    expect(await main(args(dir, ID, '--html', html), c.ctx)).toBe(0);
+    expect(await main(args(dir, ID, '--html', html), c.ctx)).toBe(6);
     const page = await readFile(html, 'utf8');
     expect(page).toContain('id="chart-edge"');
     expect(page).toContain('5xx per minute: what viewers got from CloudFront, what the ALB answered');

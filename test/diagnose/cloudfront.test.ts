@@ -215,10 +215,16 @@ describe('withViewerFailures', () => {
     evidenceChain: [],
     gaps: [],
   };
-  it('never reads healthy while viewers got 5xx', () => {
-    const d = withViewerFailures(healthy, { logs: viewerSummary([{ origin: 7 }]) }, undefined);
-    expect(d.headline).toBe('no known cause matched 7 5xx CloudFront sent to viewers');
-    expect(d.confidence).toBe(0.3);
+  it('never reads healthy while viewers got 5xx: unexplained, with what the viewers got', () => {
+    const d = withViewerFailures(healthy, { logs: viewerSummary([{ origin: 7, own: 3 }]) }, undefined);
+    expect(d.rootCause).toBe('unexplained');
+    expect(d.headline).toBe('unexplained: 10 5xx CloudFront sent to viewers match no known cause');
+    expect(d.confidence).toBe(0.5);
+    expect(d.findings.at(-1)?.evidence.map((e) => e.text)).toEqual([
+      'CloudFront logs: 10 5xx sent to viewers, by x-edge-detailed-result-type: Error x7, OriginCommError x3',
+      '3 of them CloudFront made itself (it could not reach, or read in time, the origin, or refused the request): probe the origin directly',
+      'no ALB access logs: whether the origin answered these 5xx, and why, is unknown (--logs)',
+    ]);
     expect(withViewerFailures(healthy, { logs: viewerSummary([{ origin: 0 }]) }, undefined)).toBe(healthy);
   });
 });
