@@ -18,6 +18,7 @@ import { cloudFrontFileHeader } from '../src/logs/cloudfront/fields.js';
 import { formatCloudFrontLine } from '../src/logs/cloudfront/format-line.js';
 import { cloudFrontDateTime, cloudFrontRecord } from '../src/logs/cloudfront/record.js';
 import { cloudFrontLogKey } from '../src/logs/cloudfront/s3-key.js';
+import { interleavedRounds, type PeerTool, printRuns } from './peer-rounds.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const LINES = Number(process.env.BENCH_LOG_LINES ?? 1_000_000);
@@ -107,37 +108,6 @@ function generate(): void {
   writeFileSync(join(dataDir, '.complete'), String(bytes));
 }
 
-interface Run {
-  name: string;
-  seconds: number;
-  peakMb: number;
-  ok: boolean;
-  note: string;
-}
-
-const GNU_TIME = '/usr/bin/time';
-
-function timed(name: string, shell: string): Run {
-  const useTime = existsSync(GNU_TIME);
-  const cmd = useTime ? [GNU_TIME, '-f', '%e %M', 'bash', '-c', shell] : ['bash', '-c', shell];
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd[0] as string, cmd.slice(1), { encoding: 'utf8', maxBuffer: 1 << 28 });
-  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  let peakMb = Number.NaN;
-  if (useTime) {
-    const last = r.stderr.trim().split('\n').pop() ?? '';
-    const [, kb] = last.split(' ');
-    peakMb = Number(kb) / 1024;
-  }
-  return {
-    name,
-    seconds: wall,
-    peakMb,
-    ok: r.status === 0,
-    note: r.status === 0 ? '' : r.stderr.slice(-300),
-  };
-}
-
 generate();
 const all = (readdirSync(dataDir, { recursive: true }) as string[])
   .filter((f) => f.endsWith('.gz'))
@@ -156,7 +126,7 @@ spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
 const ROUNDS = Number(process.env.BENCH_LOG_ROUNDS ?? 3);
 const outDir = join(root, '.bench-data', 'out');
 mkdirSync(outDir, { recursive: true });
-const tools: { name: string; shell: string }[] = [
+const tools: PeerTool[] = [
   {
     name: 'throttlescope logs --json',
     shell: `node ${join(root, 'bin/throttlescope.js')} logs ${dataDir} --json > ${outDir}/cf-ours.json`,
@@ -196,22 +166,7 @@ tools.push({
   shell: `cd ${root} && node ${duckScript} > ${outDir}/cf-duckdb.json`,
 });
 
-const rounds = new Map<string, Run[]>(tools.map((t) => [t.name, []]));
-for (let round = 0; round < ROUNDS; round++) {
-  for (const t of tools) rounds.get(t.name)?.push(timed(t.name, t.shell));
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const runs: Run[] = tools.map((t) => {
-  const rs = rounds.get(t.name) as Run[];
-  const failed = rs.find((r) => !r.ok);
-  return {
-    name: t.name,
-    seconds: median(rs.map((r) => r.seconds)),
-    peakMb: Math.max(...rs.map((r) => r.peakMb)),
-    ok: failed === undefined,
-    note: failed?.note ?? rs.map((r) => r.seconds.toFixed(2)).join(' '),
-  };
-});
+const runs = interleavedRounds(tools, ROUNDS);
 
 // The summaries must agree, or the comparison means nothing.
 try {
@@ -257,19 +212,7 @@ try {
   console.log(`answers: not compared (${(e as Error).message})`);
 }
 
-const ours = runs[0] as Run;
-console.log(`\nmedian of ${ROUNDS} interleaved rounds (BENCH_LOG_ROUNDS)`);
-console.log('tool                          seconds   peak MB   lines/s       ours is         rounds');
-for (const r of runs) {
-  const ratio = r === ours ? '' : `${(r.seconds / ours.seconds).toFixed(2)}x faster`;
-  console.log(
-    `${r.name.padEnd(28)} ${r.seconds.toFixed(2).padStart(8)} ${r.peakMb.toFixed(0).padStart(9)} ${Math.round(
-      LINES / r.seconds,
-    )
-      .toLocaleString('en-US')
-      .padStart(11)}   ${r.ok ? ratio.padEnd(14) : `FAILED ${r.note}`}  ${r.ok ? r.note : ''}`,
-  );
-}
+printRuns(runs, LINES, ROUNDS);
 
 // The line engines alone, in this process, on the first files decompressed: the full parser (what
 // --records and the lab's tests use) and the summary's scan, the built modules as the CLI runs them.

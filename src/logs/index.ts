@@ -7,11 +7,19 @@ export {
   targetGroupDimension,
 } from './aggregate.js';
 export { type AnalyseOptions, analyseAlbLogs, type LogAnalysis, type MalformedExample } from './analyse.js';
+export * from './cloudfront/index.js';
+export {
+  CloudFrontAggregator,
+  type CloudFrontFilter,
+  type CloudFrontMinute,
+  type CloudFrontSummary,
+} from './cloudfront/summary.js';
 export { ERROR_REASONS, type ErrorReason, errorReason, explainErrorReason } from './error-reasons.js';
 export { ALB_FIELDS, type AlbField, MIN_FIELD_COUNT } from './fields.js';
 export { formatAlbLine } from './format-line.js';
 export {
   albFormat,
+  cloudFrontFormat,
   formatOf,
   type LogFormat,
   type LogFormatName,
