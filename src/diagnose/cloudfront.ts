@@ -340,9 +340,14 @@ function maskedOriginFinding(
   const page = config.customErrorResponses.find((r) => r.errorCode === 502 && r.responsePagePath !== null);
   if (!page) return undefined;
   const shownAs = page.responseCode ?? 502;
-  const viewerSaw = cf.logs
-    ? (cf.logs.byStatus[String(shownAs).padStart(3, '0')] ?? 0)
-    : minutes.reduce((n, m) => n + m.viewer5xx, 0);
+  // A page served with a non-error status (200) hides the failure from the viewer's status too:
+  // those responses cannot be told from successes by status, so they are not counted.
+  const viewerSaw =
+    shownAs < 500
+      ? undefined
+      : cf.logs
+        ? (cf.logs.byStatus[String(shownAs)] ?? 0)
+        : minutes.reduce((n, m) => n + m.viewer5xx, 0);
   const evidence: EvidenceLine[] = [
     {
       text: `distribution ${config.distributionId}: a custom error response replaces the origin's 502 with ${page.responsePagePath} (status ${shownAs})`,
@@ -351,7 +356,11 @@ function maskedOriginFinding(
       text: `ALB logs: ${fmt(throttled)} 502 LambdaThrottling in the window: the origin's answer, which viewers never saw`,
     },
   ];
-  if (cf.logs || cf.metrics)
+  if (viewerSaw === undefined)
+    evidence.push({
+      text: `viewers got the page with status ${shownAs}: the origin's failures do not even show as errors in the viewers' status codes`,
+    });
+  else if (cf.logs || cf.metrics)
     evidence.push({ text: `viewers got ${fmt(viewerSaw)} responses with status ${shownAs} in the window` });
   evidence.push({
     text: 'probe the ALB directly (throttlescope probe <ALB URL>) to see the 502 with Server: awselb/2.0 that the page hides',

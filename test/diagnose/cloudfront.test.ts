@@ -187,6 +187,19 @@ describe('cloudfront-masked-origin', () => {
     expect(findings[0]?.evidence.at(-1)?.text).toContain('probe the ALB directly');
   });
 
+  it('a page served as 200 hides the failures from the status too, and is said so', () => {
+    const config = defaults({
+      customErrorResponses: [
+        { errorCode: 502, responsePagePath: '/sorry.html', responseCode: 200, errorCachingMinTtl: 0 },
+      ],
+    });
+    const [f] = cloudFrontFindings({ logs: viewerSummary([{ origin: 0 }]), config }, albSummary([5]));
+    expect(f?.title).toContain('custom error page /sorry.html (status 200)');
+    expect(f?.evidence.map((e) => e.text)).toContain(
+      "viewers got the page with status 200: the origin's failures do not even show as errors in the viewers' status codes",
+    );
+  });
+
   it('needs a custom page for 502 in the config', () => {
     expect(
       cloudFrontFindings({ logs: viewerSummary([{ origin: 5 }]), config: defaults() }, albSummary([5])),
