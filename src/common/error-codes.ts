@@ -39,7 +39,10 @@ export const ERROR_CODES = {
     exit: ExitCode.usage,
     meaning: 'a reserved concurrency that AWS would refuse',
   },
-  TS_LOG_MALFORMED: { exit: ExitCode.input, meaning: 'an ALB log line does not fit the format' },
+  TS_LOG_MALFORMED: {
+    exit: ExitCode.input,
+    meaning: 'an ALB or CloudFront log line does not fit its format',
+  },
   TS_LOG_SOURCE: {
     exit: ExitCode.input,
     meaning: 'a log file, directory, gzip or S3 object could not be read',
