@@ -93,7 +93,21 @@ export interface CloudFrontEvidence {
   logs?: CloudFrontSummary | undefined;
   config?: CloudFrontConfigEvidence | undefined;
   metrics?: CloudFrontMetricsEvidence | undefined;
+  /**
+   * ALB 5xx per minute (epoch ms) of requests that came through CloudFront: user agent
+   * `Amazon CloudFront`, which CloudFront sends to the origin unless the viewer's is forwarded.
+   * When it counts any, the join uses it instead of every ALB 5xx (clients may also reach the ALB
+   * directly, as the lab's and the seed's inside probe did).
+   */
+  alb5xxViaCloudFront?: ReadonlyMap<number, number> | undefined;
 }
+
+/** The user agent CloudFront sends to the origin when the viewer's is not forwarded. */
+export const CLOUDFRONT_ORIGIN_USER_AGENT = 'Amazon CloudFront';
+
+/** Whether the ALB side of the join is the requests that came through CloudFront. */
+const viaCloudFront = (cf: CloudFrontEvidence) =>
+  cf.alb5xxViaCloudFront !== undefined && [...cf.alb5xxViaCloudFront.values()].some((n) => n > 0);
 
 export interface CloudFrontFix {
   summary: string;
@@ -157,11 +171,12 @@ function viewerByMinute(cf: CloudFrontEvidence): Map<number, { all: number; orig
 export function edgeMinutes(cf: CloudFrontEvidence | undefined, alb: LogSummary | undefined): EdgeMinute[] {
   if (!cf || (!cf.logs && !cf.metrics)) return [];
   const viewer = viewerByMinute(cf);
-  const albByMinute = new Map<number, number>();
+  let albByMinute = new Map<number, number>();
   for (const m of alb?.series ?? []) {
     const n = sumValues(m.byElbStatus, is5xx);
     if (n > 0) albByMinute.set(Date.parse(m.minute), n);
   }
+  if (alb && viaCloudFront(cf)) albByMinute = new Map(cf.alb5xxViaCloudFront);
   const minutes = [...new Set([...viewer.keys(), ...albByMinute.keys()])].sort((a, b) => a - b);
   return minutes.map((minuteMs) => {
     const v = viewer.get(minuteMs) ?? { all: 0, origin: 0 };
@@ -200,16 +215,19 @@ function dynamicPathPatterns(
   alb: LogSummary | undefined,
   config: CloudFrontConfigEvidence | undefined,
 ): string[] {
-  const caching = config?.behaviors
-    .filter((b) => !b.cachingDisabled && b.pathPattern !== '*')
-    .map((b) => b.pathPattern);
-  if (caching && caching.length > 0) return [...new Set(caching)].slice(0, 3);
+  // The paths that failed at the origin, by first segment; a path at the root is the default
+  // behaviour (`*`). Behaviours serving the custom error pages are never among them.
   const patterns = new Set<string>();
   for (const p of alb?.topFailingPaths ?? []) {
     const first = /^\/[A-Za-z0-9._~-]+\//.exec(p.path);
-    patterns.add(first ? `${first[0]}*` : '/*');
+    patterns.add(first ? `${first[0]}*` : '*');
   }
-  return patterns.size > 0 ? [...patterns].slice(0, 3) : ['/api/*'];
+  if (patterns.size > 0) return [...patterns].slice(0, 3);
+  const pages = config?.customErrorResponses.map((r) => r.responsePagePath).filter((p) => p !== null) ?? [];
+  const caching = config?.behaviors
+    .filter((b) => !b.cachingDisabled && !pages.some((p) => p.startsWith(b.pathPattern.replace(/\*$/, ''))))
+    .map((b) => b.pathPattern);
+  return caching && caching.length > 0 ? [...new Set(caching)].slice(0, 3) : ['/api/*'];
 }
 
 /** A YAML/HCL string literal (double-quoted, escaped), so that no path can break the snippet. */
@@ -225,6 +243,8 @@ export function errorCachingFix(
     const existing = config?.customErrorResponses.find((r) => r.errorCode === code);
     return { code, page: existing?.responsePagePath ?? null, responseCode: existing?.responseCode ?? null };
   });
+  const ordered = patterns.filter((p) => p !== '*');
+  const byDefault = patterns.includes('*');
   const cfn = [
     '# AWS::CloudFront::Distribution, inside DistributionConfig',
     'CustomErrorResponses:',
@@ -235,12 +255,23 @@ export function errorCachingFix(
         ? [`    ResponsePagePath: ${quoted(e.page)}`, `    ResponseCode: "${e.responseCode ?? e.code}"`]
         : []),
     ]),
-    'CacheBehaviors:',
-    ...patterns.flatMap((p) => [
-      `  - PathPattern: ${quoted(p)}`,
-      `    CachePolicyId: ${CACHING_DISABLED_POLICY_ID} # Managed-CachingDisabled`,
-      '    # keep TargetOriginId, ViewerProtocolPolicy and the other settings of this behaviour',
-    ]),
+    ...(ordered.length > 0
+      ? [
+          'CacheBehaviors:',
+          ...ordered.flatMap((p) => [
+            `  - PathPattern: ${quoted(p)}`,
+            `    CachePolicyId: ${CACHING_DISABLED_POLICY_ID} # Managed-CachingDisabled`,
+            '    # keep TargetOriginId, ViewerProtocolPolicy and the other settings of this behaviour',
+          ]),
+        ]
+      : []),
+    ...(byDefault
+      ? [
+          'DefaultCacheBehavior:',
+          `  CachePolicyId: ${CACHING_DISABLED_POLICY_ID} # Managed-CachingDisabled`,
+          '  # keep TargetOriginId, ViewerProtocolPolicy and the other settings',
+        ]
+      : []),
   ].join('\n');
   const tf = [
     '# resource "aws_cloudfront_distribution"',
@@ -256,16 +287,24 @@ export function errorCachingFix(
         : []),
       '}',
     ]),
-    ...patterns.flatMap((p) => [
+    ...ordered.flatMap((p) => [
       'ordered_cache_behavior {',
       `  path_pattern    = ${quoted(p)}`,
       `  cache_policy_id = "${CACHING_DISABLED_POLICY_ID}" # Managed-CachingDisabled`,
       '  # keep target_origin_id, viewer_protocol_policy, allowed_methods, cached_methods',
       '}',
     ]),
+    ...(byDefault
+      ? [
+          'default_cache_behavior {',
+          `  cache_policy_id = "${CACHING_DISABLED_POLICY_ID}" # Managed-CachingDisabled`,
+          '  # keep target_origin_id, viewer_protocol_policy, allowed_methods, cached_methods',
+          '}',
+        ]
+      : []),
   ].join('\n');
   return {
-    summary: `Set the error caching minimum TTL to 0 for ${codes.join(', ')} (so one origin error is not replayed to other viewers), or use the managed CachingDisabled cache policy for the dynamic paths (${patterns.join(', ')}).`,
+    summary: `Set the error caching minimum TTL to 0 for ${codes.join(', ')} (so one origin error is not replayed to other viewers), or use the managed CachingDisabled cache policy for the dynamic paths (${patterns.map((p) => (p === '*' ? 'the default behaviour' : p)).join(', ')}).`,
     cloudformation: cfn,
     terraform: tf,
   };
@@ -299,6 +338,10 @@ function errorCachingFinding(
     },
     {
       text: `ALB logs: ${fmt(alb5xx)} 5xx in the same minutes${
+        viaCloudFront(cf)
+          ? ` to requests that came through CloudFront (user agent ${CLOUDFRONT_ORIGIN_USER_AGENT})`
+          : ''
+      }${
         alb.byErrorReason.LambdaThrottling
           ? ` (${fmt(alb.byErrorReason.LambdaThrottling)} LambdaThrottling in the window)`
           : ''

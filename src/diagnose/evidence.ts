@@ -51,6 +51,8 @@ export interface LogEvidence {
   summary: LogSummary;
   /** CloudFront standard logs among the sources (`--logs` takes both kinds). */
   cloudfront?: CloudFrontSummary | undefined;
+  /** ALB 5xx per minute of requests that came through CloudFront (user agent `Amazon CloudFront`). */
+  alb5xxViaCloudFront?: Map<number, number> | undefined;
   /** Trace `Root=` value → the entry, for 4xx/5xx entries. */
   failuresByTraceRoot: Map<string, LoggedFailure>;
   sources: string[];

@@ -1,4 +1,5 @@
 import { UsageError } from '../common/errors.js';
+import { minuteStart } from '../common/time.js';
 import { traceRootOf } from '../common/trace-id.js';
 import { targetGroupDimension } from '../logs/aggregate.js';
 import { analyseAlbLogs } from '../logs/analyse.js';
@@ -11,6 +12,7 @@ import {
 } from '../logs/athena/summary.js';
 import { requestLineParts } from '../logs/record.js';
 import type { AwsOptions, ReadProgress } from '../logs/sources.js';
+import { CLOUDFRONT_ORIGIN_USER_AGENT } from './cloudfront.js';
 import type { LogEvidence, LoggedFailure } from './evidence.js';
 
 /** Probe failures looked up in one Athena query, at most (the query text stays far below Athena's 256 KB). */
@@ -78,6 +80,7 @@ export async function gatherLogEvidence(
     return gatherFromAthena(sources[0] as string, window, aws, signal, traceRoots);
   }
   const failuresByTraceRoot = new Map<string, LoggedFailure>();
+  const alb5xxViaCloudFront = new Map<number, number>();
   const analysis = await analyseAlbLogs(sources, {
     sinceMs: window.startMs,
     untilMs: window.endMs,
@@ -88,6 +91,10 @@ export async function gatherLogEvidence(
     recordsFor: (f) => f.elbStatusCode !== null && f.elbStatusCode >= 400,
     onRecord(r) {
       if (r.elbStatusCode === null || r.elbStatusCode < 400) return;
+      if (r.elbStatusCode >= 500 && r.userAgent === CLOUDFRONT_ORIGIN_USER_AGENT) {
+        const minute = minuteStart(r.timeMs);
+        alb5xxViaCloudFront.set(minute, (alb5xxViaCloudFront.get(minute) ?? 0) + 1);
+      }
       const root = traceRootOf(r.traceId ?? undefined);
       if (!root) return;
       failuresByTraceRoot.set(root, {
@@ -112,5 +119,8 @@ export async function gatherLogEvidence(
       `no ALB log entries in the window from ${sources.join(', ')} (${analysis.summary.files} files read)`,
     );
   }
-  return { evidence: { summary: analysis.summary, cloudfront, failuresByTraceRoot, sources }, problems };
+  return {
+    evidence: { summary: analysis.summary, cloudfront, alb5xxViaCloudFront, failuresByTraceRoot, sources },
+    problems,
+  };
 }

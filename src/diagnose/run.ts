@@ -212,7 +212,7 @@ async function gatherCloudFront(
 ): Promise<CloudFrontEvidence | undefined> {
   const id = options.distribution;
   if (!logs?.cloudfront && !id) return undefined;
-  const cf: CloudFrontEvidence = { logs: logs?.cloudfront };
+  const cf: CloudFrontEvidence = { logs: logs?.cloudfront, alb5xxViaCloudFront: logs?.alb5xxViaCloudFront };
   if (!id) return cf;
   const conn = { ...options, env };
   const [config, metrics] = await Promise.allSettled([

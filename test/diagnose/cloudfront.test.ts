@@ -145,6 +145,28 @@ describe('cloudfront-error-caching', () => {
     expect(cloudFrontFindings(cf(disabled), albSummary([4, 2]))).toEqual([]);
   });
 
+  it('joins with the ALB 5xx that came through CloudFront when the logs tell them (user agent Amazon CloudFront)', () => {
+    // The ALB also answered clients that reach it directly: 38 and 12 5xx, of which 4 and 2 via CloudFront.
+    const evidence = {
+      ...cf(defaults()),
+      alb5xxViaCloudFront: new Map([
+        [T0, 4],
+        [T0 + 60_000, 2],
+      ]),
+    };
+    const [f] = cloudFrontFindings(evidence, albSummary([38, 12]));
+    expect(f?.title).toBe(
+      '44 of 52 viewer 5xx were cached replays of an origin error (ErrorCachingMinTTL 10 s); the ALB answered 6',
+    );
+    expect(f?.evidence[1]?.text).toContain(
+      'to requests that came through CloudFront (user agent Amazon CloudFront)',
+    );
+    // No entry through CloudFront (the viewer's user agent forwarded): every ALB 5xx is the origin side.
+    expect(
+      cloudFrontFindings({ ...cf(defaults()), alb5xxViaCloudFront: new Map() }, albSummary([38, 12])),
+    ).toEqual([]);
+  });
+
   it('is not raised when the ALB answered every origin error the viewers got', () => {
     expect(cloudFrontFindings(cf(defaults()), albSummary([38, 12]))).toEqual([]);
   });
@@ -163,6 +185,30 @@ describe('cloudfront-error-caching', () => {
   it('without ALB logs there is nothing to compare: a gap, not a finding', () => {
     expect(cloudFrontFindings(cf(defaults()), undefined)).toEqual([]);
     expect(cloudFrontGaps(cf(defaults()), undefined)[0]).toContain('CloudFront error caching not measured');
+  });
+
+  it('a failing path at the root is the default behaviour in the fix; the custom error pages are never a target', () => {
+    const agg = new LogAggregator();
+    for (const path of ['/', '/api/orders'])
+      agg.add(parseAlbLine(lambdaLine(T0 + 5_000, { reason: 'LambdaThrottling', path })));
+    const alb = agg.summary({ lines: 0, malformed: 0, files: 1 });
+    const config = defaults({
+      customErrorResponses: [
+        { errorCode: 502, responsePagePath: '/errors/502.html', responseCode: 502, errorCachingMinTtl: null },
+      ],
+      behaviors: [
+        { pathPattern: '/errors/*', cachePolicyId: null, cachingDisabled: false },
+        { pathPattern: '*', cachePolicyId: null, cachingDisabled: false },
+      ],
+    });
+    const [f] = cloudFrontFindings({ logs: viewerSummary([{ origin: 20 }]), config }, alb);
+    expect(f?.fix?.cloudformation).toContain('PathPattern: "/api/*"');
+    expect(f?.fix?.cloudformation).toContain(
+      `DefaultCacheBehavior:\n  CachePolicyId: ${CACHING_DISABLED_POLICY_ID}`,
+    );
+    expect(f?.fix?.terraform).toContain('default_cache_behavior {');
+    expect(f?.fix?.cloudformation).not.toContain('/errors/*');
+    expect(f?.fix?.summary).toContain('(the default behaviour, /api/*)');
   });
 
   it('the snippets quote path patterns, so a hostile path cannot break them', () => {
