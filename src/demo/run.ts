@@ -51,6 +51,8 @@ export interface DemoResult {
     victims: string[];
     confidence: number;
     headline: string;
+    /** CloudFront's part (docs/diagnose.md): e.g. cloudfront-error-caching, cloudfront-masked-origin. */
+    cloudfrontFindings: string[];
   };
   fix: { function: string; reservedConcurrency: number; rollbackFile: string | null };
   /** Through CloudFront again. */
@@ -143,6 +145,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     say(
       `2. Probing through CloudFront, as viewers: ${viewerUrls.join(' and ')} at ${rate}/s each for ${probeMs / 1000} s...`,
     );
+    const viewerStartLab = lab.clock.now();
     const before = await probe(viewerUrls, 'probe-before', 1, 'before');
     const b = before.summary;
     say(
@@ -169,16 +172,22 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       ? `${scenario.loadBalancer.accessLogs.prefix}/`
       : '';
     const logs = `s3://${bucket}/${prefix}AWSLogs/${accountId}/elasticloadbalancing/${region}/`;
+    const cfLogging = scenario.cloudfront?.logging;
+    const viewerLogs = cfLogging
+      ? `s3://${cfLogging.bucket}/${cfLogging.prefix ? `${cfLogging.prefix}/` : ''}`
+      : undefined;
     say(
-      `3. Diagnosing through the AWS endpoint: ALB logs from ${logs}, CloudWatch metrics, the inside probe run...`,
+      `3. Diagnosing through the AWS endpoint: ALB logs from ${logs}${viewerLogs ? `, CloudFront logs from ${viewerLogs}` : ''}, distribution ${cloudfront.ids.id}'s config, CloudWatch metrics, the inside probe run...`,
     );
-    const { evidence, diagnosis, metrics } = await runDiagnosis({
-      logs: [logs],
+    const { evidence, diagnosis, metrics, cloudfrontFindings } = await runDiagnosis({
+      logs: viewerLogs ? [logs, viewerLogs] : [logs],
+      distribution: cloudfront.ids.id,
       probeDir: join(outDir, 'probe-inside'),
       endpointUrl: endpoint.url,
       region,
       cloudwatch: true,
-      sinceMs: insideStartLab - 60_000,
+      // From the viewers' probe on: the CloudFront side of the story is in that run.
+      sinceMs: viewerStartLab - 60_000,
       untilMs: insideEndLab + 60_000,
       periodSec: 60,
       probeTimeMap: labOf,
@@ -186,6 +195,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     });
     say(`   root cause: ${diagnosis.rootCause} - ${diagnosis.headline}`);
     for (const line of diagnosis.findings[0]?.evidence.slice(0, 6) ?? []) say(`     - ${line.text}`);
+    for (const f of cloudfrontFindings) say(`   ${f.code}: ${f.title}`);
 
     say(
       '4. Fixing: reserved concurrency for the culprit, applied through the Lambda API (PutFunctionConcurrency)...',
@@ -245,6 +255,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         victims: diagnosis.victims,
         confidence: diagnosis.confidence,
         headline: diagnosis.headline,
+        cloudfrontFindings: cloudfrontFindings.map((f) => f.code),
       },
       fix: {
         function: plan.function,

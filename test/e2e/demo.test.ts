@@ -37,6 +37,11 @@ describe('throttlescope demo', { timeout: 120_000 }, () => {
       rootCause: 'account-concurrency-exhausted',
       culprit: 'reports-worker',
     });
+    // CloudFront's logs and config join the diagnosis: the viewers' 5xx were cached replays of the
+    // ALB's throttles, behind the site's error page.
+    expect(doc.diagnosis.cloudfrontFindings).toEqual(
+      expect.arrayContaining(['cloudfront-error-caching', 'cloudfront-masked-origin']),
+    );
     expect(doc.fix.function).toBe('reports-worker');
     expect(doc.fix.reservedConcurrency).toBeGreaterThan(0);
     expect(doc.after.failureRate).toBeLessThan(doc.before.failureRate / 3);
