@@ -157,7 +157,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     interrupted();
 
     say(`   So, as the incident's author did, probing the origin directly: ${insideUrls.join(' and ')}...`);
-    const insideStartLab = lab.clock.now();
     const inside = await probe(insideUrls, 'probe-inside', 3, 'before');
     const insideEndLab = lab.clock.now();
     const i = inside.summary;
