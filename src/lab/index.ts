@@ -203,6 +203,7 @@ export async function startLab(scenario: Scenario, opts: StartLabOptions = {}): 
         accountId: account.id,
         originName: lb.name,
         originUrl: albUrl,
+        inProcessOrigin: front,
         clock,
         timeScale,
         objects,

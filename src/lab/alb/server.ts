@@ -1,9 +1,12 @@
 import {
   createServer,
   type IncomingMessage,
+  type OutgoingHttpHeaders,
   type Server,
   type ServerResponse,
   STATUS_CODES,
+  validateHeaderName,
+  validateHeaderValue,
 } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Clock } from '../../common/clock.js';
@@ -73,6 +76,7 @@ const NON_ASCII = /[^\x00-\x7f]/;
 
 interface Exchange {
   front: AlbFront;
+  httpVersion: string;
   t0: number;
   /** Dispatch to the function and its answer (lab ms); undefined when not dispatched. */
   t1?: number | undefined;
@@ -85,20 +89,69 @@ interface Exchange {
   /** The Host and User-Agent headers as received (first of each). */
   host: string | undefined;
   userAgent: string | undefined;
-  conn: Connection;
+  conn: AlbConnection;
   receivedBytes: number;
   targetStatus?: number | undefined;
   reason?: string | undefined;
   sentBytes: number;
   elbStatus: number;
   logged: boolean;
+  /** The headers for the function's event (names lower-case, the ALB's own added), flat. */
+  headers: string[];
+  /** As the event builder reads them: the last one. */
+  contentType: string | undefined;
+  contentEncoding: string | undefined;
+  /** A header value that is not UTF-8: the ALB answers 400. */
+  badHeader: boolean;
+  /** The first Content-Length, and whether the body is chunked (HTTP clients). */
+  contentLength: string | undefined;
+  chunked: boolean;
 }
 
 /** Per client connection: the ALB's connection trace id and the client's address. */
-interface Connection {
-  id: string;
-  client: string;
-  port: number;
+export interface AlbConnection {
+  readonly id: string;
+  readonly client: string;
+  readonly port: number;
+}
+
+/**
+ * What the pipeline needs of a response: Node's ServerResponse for HTTP clients, or an
+ * InProcessResponse for the lab's own CloudFront edge.
+ */
+interface ResponseSink {
+  readonly destroyed: boolean;
+  readonly headersSent: boolean;
+  readonly writableFinished: boolean;
+  writeHead(statusCode: number, statusMessage: string, headers: OutgoingHttpHeaders | string[]): unknown;
+  writeHead(statusCode: number, headers: OutgoingHttpHeaders | string[]): unknown;
+  end(body: Buffer | string): unknown;
+  destroy(): unknown;
+}
+
+/** A request from a client in the same process (the lab's CloudFront edge), as it would arrive on the wire. */
+export interface AlbInProcessRequest {
+  method: string;
+  /** Path and query. */
+  url: string;
+  /** Header name/value pairs in wire order, flat (name, value, name, value, ...). */
+  rawHeaders: string[];
+  body: Buffer;
+  /** From `openConnection`: the client's address and the connection's trace id in the access log. */
+  connection: AlbConnection;
+}
+
+/** The ALB's answer as an HTTP client reads it off the ALB's listener. */
+export interface AlbInProcessResponse {
+  status: number;
+  /** Names lower-case, repeated names grouped at the first, with the `date` the HTTP server adds. */
+  headers: [string, string][];
+  body: Buffer;
+}
+
+export interface AlbInProcessExchange {
+  /** The client gave up (its response timeout): the ALB logs it as a client that went away. */
+  abort(): void;
 }
 
 /** A function response checked and turned into what goes on the wire. */
@@ -123,7 +176,7 @@ function onResponseClose(this: TaggedResponse): void {
 export class AlbFront {
   readonly server: Server;
   readonly counters: AlbCounters = { requests: 0, byElbStatus: {}, byErrorReason: {}, byTargetGroup: {} };
-  private readonly conns = new WeakMap<Socket, Connection>();
+  private readonly conns = new WeakMap<Socket, AlbConnection>();
   private port = 0;
   private portText = '0';
   /** Requests waiting for a body or a function. */
@@ -168,11 +221,16 @@ export class AlbFront {
       this.server,
       new Promise<void>((r) => (this.inFlight === 0 ? r() : this.idleWaiters.push(r))),
       graceMs,
-      this.flushBatch,
+      this.cutConnections,
     );
   }
 
-  private connection(socket: Socket): Connection {
+  private readonly cutConnections = (): void => {
+    this.flushBatch();
+    for (const res of this.inProcess) res.destroy();
+  };
+
+  private connection(socket: Socket): AlbConnection {
     let c = this.conns.get(socket);
     if (!c) {
       c = {
@@ -186,11 +244,78 @@ export class AlbFront {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    const ex = this.begin(
+      req.method ?? 'GET',
+      req.url ?? '/',
+      req.rawHeaders,
+      req.httpVersion,
+      this.connection(req.socket),
+    );
+    (res as TaggedResponse)[EXCHANGE] = ex;
+    res.on('close', onResponseClose);
+
+    const body = readBody(req, ex.contentLength, ex.chunked);
+    if (!(body instanceof Promise)) {
+      this.dispatch(res, ex, body);
+    } else {
+      this.inFlight++;
+      void body
+        .then((b) => this.dispatch(res, ex, b))
+        .catch(() => this.fail(res, ex))
+        .finally(() => this.settled());
+    }
+  }
+
+  /** A connection from a client in this process (`client` is its address as the ALB would see it). */
+  openConnection(client: string, port: number): AlbConnection {
+    return { id: `TID_${randomHex(16)}`, client: clientAddress(client), port };
+  }
+
+  /** Whether the listener accepts requests (false once closing). */
+  get accepting(): boolean {
+    return this.server.listening;
+  }
+
+  /**
+   * A request from a client in this process, through the same pipeline as one read off the
+   * listener (routing, the function, the access log, the metrics) without the HTTP exchange.
+   * `onResponse` is called once with the answer, or with undefined when the ALB closes the
+   * connection first; not after `abort()`.
+   */
+  exchange(
+    r: AlbInProcessRequest,
+    onResponse: (response: AlbInProcessResponse | undefined) => void,
+  ): AlbInProcessExchange {
+    const ex = this.begin(r.method, r.url, r.rawHeaders, '1.1', r.connection);
+    const res = new InProcessResponse(this, ex, r.method === 'HEAD', onResponse);
+    this.inProcess.add(res);
+    this.dispatch(res, ex, {
+      data: r.body,
+      length: r.body.length,
+      tooLarge: r.body.length > AlbLambdaLimits.maxRequestBodyBytes,
+    });
+    return res;
+  }
+
+  /** In-process exchanges not yet answered, cut like connections when the ALB closes. */
+  private readonly inProcess = new Set<InProcessResponse>();
+
+  /** An in-process exchange is over: one log entry, as for a response that closed. */
+  inProcessClosed(res: InProcessResponse, ex: Exchange): void {
+    this.inProcess.delete(res);
+    this.logExchange(res, ex);
+  }
+
+  /** The request line and headers read: the exchange, routed, with the ALB's own headers added. */
+  private begin(
+    method: string,
+    url: string,
+    raw: string[],
+    httpVersion: string,
+    conn: AlbConnection,
+  ): Exchange {
     const clock = this.o.clock;
     const t0 = clock.now();
-    const method = req.method ?? 'GET';
-    const url = req.url ?? '/';
-    const raw = req.rawHeaders;
 
     // One pass over the headers (req.headers is never built): check UTF-8 (Node reads header
     // bytes as latin1), note the ones the ALB reads itself, add the ALB's own.
@@ -252,7 +377,6 @@ export class AlbFront {
     const q = url.indexOf('?');
     const route = this.o.router.route(method, q < 0 ? url : url.slice(0, q), host);
     const tg = this.o.targetGroups.get(route.targetGroup)!;
-    const conn = this.connection(req.socket);
     const trace = albTraceHeader(clientTrace, t0);
     headers.push(
       'x-amzn-trace-id',
@@ -265,8 +389,9 @@ export class AlbFront {
       'http',
     );
 
-    const ex: Exchange = {
+    return {
       front: this,
+      httpVersion,
       t0,
       t1: undefined,
       t2: undefined,
@@ -284,38 +409,23 @@ export class AlbFront {
       sentBytes: 0,
       elbStatus: 0,
       logged: false,
+      headers,
+      contentType,
+      contentEncoding,
+      badHeader,
+      contentLength,
+      chunked,
     };
-    (res as TaggedResponse)[EXCHANGE] = ex;
-    res.on('close', onResponseClose);
-
-    const body = readBody(req, contentLength, chunked);
-    if (!(body instanceof Promise)) {
-      this.dispatch(res, ex, headers, contentType, contentEncoding, body, badHeader);
-    } else {
-      this.inFlight++;
-      void body
-        .then((b) => this.dispatch(res, ex, headers, contentType, contentEncoding, b, badHeader))
-        .catch(() => this.fail(res, ex))
-        .finally(() => this.settled());
-    }
   }
 
   /** Sends the request to the function; answers from the outcome. Synchronous up to the invoke. */
-  private dispatch(
-    res: ServerResponse,
-    ex: Exchange,
-    headers: string[],
-    contentType: string | undefined,
-    contentEncoding: string | undefined,
-    body: Body,
-    badHeader: boolean,
-  ): void {
+  private dispatch(res: ResponseSink, ex: Exchange, body: Body): void {
     ex.receivedBytes += body.length;
     if (body.tooLarge) {
       this.sendError(res, ex, 'requestTooLarge');
       return;
     }
-    if (badHeader) {
+    if (ex.badHeader) {
       this.sendError(res, ex, 'badRequest');
       return;
     }
@@ -323,10 +433,10 @@ export class AlbFront {
     const event = buildAlbEvent({
       method: ex.method,
       url: ex.url,
-      rawHeaders: headers,
+      rawHeaders: ex.headers,
       namesLowerCase: true,
-      contentType,
-      contentEncoding,
+      contentType: ex.contentType,
+      contentEncoding: ex.contentEncoding,
       body: body.data,
       targetGroupArn: tg.arn,
       multiValueHeaders: tg.multiValueHeaders,
@@ -367,7 +477,7 @@ export class AlbFront {
     );
   }
 
-  private respond(res: ServerResponse, ex: Exchange, outcome: InvokeOutcome): void {
+  private respond(res: ResponseSink, ex: Exchange, outcome: InvokeOutcome): void {
     ex.t2 = this.o.clock.now();
     const tg = ex.tg;
     if (outcome.kind === 'error') {
@@ -412,7 +522,9 @@ export class AlbFront {
       return;
     }
     ex.sentBytes = w.sentBytes;
-    this.endSoon(res, w.body);
+    // In process there is no write to batch.
+    if (res instanceof InProcessResponse) res.end(w.body);
+    else this.endSoon(res as ServerResponse, w.body);
   }
 
   /**
@@ -440,7 +552,7 @@ export class AlbFront {
     b.length = 0;
   };
 
-  private fail(res: ServerResponse, ex: Exchange): void {
+  private fail(res: ResponseSink, ex: Exchange): void {
     if (!res.headersSent) this.sendError(res, ex, 'unhandled');
     else res.destroy();
   }
@@ -452,7 +564,7 @@ export class AlbFront {
     }
   }
 
-  private sendError(res: ServerResponse, ex: Exchange | undefined, kind: AlbLambdaErrorKind): void {
+  private sendError(res: ResponseSink, ex: Exchange | undefined, kind: AlbLambdaErrorKind): void {
     const { status, reason } = AlbLambdaError[kind];
     if (ex) {
       ex.elbStatus = status;
@@ -481,7 +593,7 @@ export class AlbFront {
   }
 
   /** Exactly one log entry and one set of metrics per request, when the exchange is over. */
-  logExchange(res: ServerResponse, ex: Exchange): void {
+  logExchange(res: ResponseSink, ex: Exchange): void {
     if (ex.logged) return;
     ex.logged = true;
     const t3 = this.o.clock.now();
@@ -492,7 +604,6 @@ export class AlbFront {
       ex.sentBytes = 0;
     }
     const dispatched = ex.t1 !== undefined && ex.t2 !== undefined && finished;
-    const req = res.req;
     this.o.accessLog.writeLine(
       formatLabLine({
         time: isoMicros(t3),
@@ -507,7 +618,7 @@ export class AlbFront {
         targetStatusCode: finished ? (ex.targetStatus ?? null) : null,
         receivedBytes: ex.receivedBytes,
         sentBytes: ex.sentBytes,
-        request: `${ex.method} http://${this.logHost(ex.host)}:${this.port}${ex.url} HTTP/${req.httpVersion}`,
+        request: `${ex.method} http://${this.logHost(ex.host)}:${this.port}${ex.url} HTTP/${ex.httpVersion}`,
         userAgent: ex.userAgent ?? null,
         targetGroupArn: ex.tg.arn,
         traceId: ex.trace,
@@ -609,4 +720,120 @@ function readBody(
     req.on('error', done);
     req.on('close', done);
   });
+}
+
+/** Header values Node's HTTP server refuses in a status line. */
+const INVALID_STATUS_MESSAGE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** Cached per wall-clock second, as Node's HTTP server caches its Date header. */
+let dateSecond = -1;
+let dateText = '';
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
+}
+
+/**
+ * The response side of an in-process exchange. The pipeline writes to it as to a ServerResponse;
+ * it refuses what Node's HTTP server refuses (so the ALB answers 502 for the same responses), and
+ * hands the caller the response as an HTTP client reads it: names lower-case, repeated names
+ * grouped, the `date` Node adds, no body for HEAD, 1xx, 204 and 304.
+ */
+class InProcessResponse implements ResponseSink, AlbInProcessExchange {
+  destroyed = false;
+  headersSent = false;
+  writableFinished = false;
+  private status = 0;
+  private head: OutgoingHttpHeaders | string[] = [];
+  private aborted = false;
+
+  constructor(
+    private readonly front: AlbFront,
+    private readonly ex: Exchange,
+    private readonly isHead: boolean,
+    private readonly onResponse: (response: AlbInProcessResponse | undefined) => void,
+  ) {}
+
+  writeHead(
+    statusCode: number,
+    statusMessage: string | OutgoingHttpHeaders | string[],
+    headers?: OutgoingHttpHeaders | string[],
+  ): this {
+    const head = typeof statusMessage === 'string' ? headers : statusMessage;
+    if (statusCode < 100 || statusCode > 999) throw new RangeError(`Invalid status code: ${statusCode}`);
+    if (typeof statusMessage === 'string' && INVALID_STATUS_MESSAGE.test(statusMessage))
+      throw new TypeError('Invalid character in statusMessage');
+    if (Array.isArray(head)) {
+      if (head.length % 2 !== 0) throw new TypeError('headers must be name/value pairs');
+      for (let i = 0; i < head.length; i += 2) {
+        validateHeaderName(head[i] as string);
+        validateHeaderValue(head[i] as string, head[i + 1] as string);
+      }
+    } else if (head)
+      for (const [name, value] of Object.entries(head)) {
+        validateHeaderName(name);
+        validateHeaderValue(name, value as string);
+      }
+    this.status = statusCode;
+    this.head = head ?? [];
+    this.headersSent = true;
+    return this;
+  }
+
+  end(body: Buffer | string): this {
+    if (this.destroyed || this.writableFinished) return this;
+    this.writableFinished = true;
+    this.front.inProcessClosed(this, this.ex);
+    if (this.aborted) return this;
+    const s = this.status;
+    const noBody = this.isHead || s < 200 || s === 204 || s === 304;
+    this.onResponse({
+      status: s,
+      headers: clientHeaders(this.head),
+      body: noBody ? EMPTY.data : typeof body === 'string' ? Buffer.from(body) : body,
+    });
+    return this;
+  }
+
+  destroy(): this {
+    if (this.destroyed || this.writableFinished) return this;
+    this.destroyed = true;
+    this.front.inProcessClosed(this, this.ex);
+    if (!this.aborted) this.onResponse(undefined);
+    return this;
+  }
+
+  abort(): void {
+    this.aborted = true;
+    this.destroy();
+  }
+}
+
+/** Response headers as an HTTP client reads them (see InProcessResponse), content-length included. */
+function clientHeaders(head: OutgoingHttpHeaders | string[]): [string, string][] {
+  const pairs: [string, string][] = [];
+  const push = (name: string, value: unknown) => {
+    if (Array.isArray(value)) for (const v of value) pairs.push([name, String(v)]);
+    else pairs.push([name, String(value)]);
+  };
+  if (Array.isArray(head)) for (let i = 0; i < head.length; i += 2) push(head[i]!, head[i + 1]);
+  else for (const [name, value] of Object.entries(head)) if (value !== undefined) push(name, value);
+  const out: [string, string][] = [];
+  let hasDate = false;
+  for (const [name, value] of pairs) {
+    const lower = name.toLowerCase();
+    if (lower === 'date') hasDate = true;
+    // A repeated name joins its first (the client's header object groups them there).
+    let last = -1;
+    for (let i = 0; i < out.length; i++) if (out[i]![0] === lower) last = i;
+    if (last < 0) out.push([lower, value]);
+    else out.splice(last + 1, 0, [lower, value]);
+  }
+  if (!hasDate) out.push(['date', httpDate()]);
+  return out;
 }

@@ -4,6 +4,13 @@
  * and waited in wall time (divided by the time scale).
  */
 import { Pool } from 'undici';
+import type { Clock } from '../../common/clock.js';
+import type {
+  AlbConnection,
+  AlbInProcessExchange,
+  AlbInProcessRequest,
+  AlbInProcessResponse,
+} from '../alb/server.js';
 import type { Header, OriginClient, OriginOutcome, OriginRequest } from './edge.js';
 
 export interface HttpOriginOptions {
@@ -102,3 +109,143 @@ export class HttpOrigin implements OriginClient {
     await this.pool.destroy().catch(() => {});
   }
 }
+
+/** What the edge needs of an ALB in the same process (src/lab/alb/server.ts's AlbFront). */
+export interface InProcessAlb {
+  /** False once the ALB stopped accepting: a request is then refused, as a connection would be. */
+  readonly accepting: boolean;
+  openConnection(client: string, port: number): AlbConnection;
+  exchange(
+    request: AlbInProcessRequest,
+    onResponse: (response: AlbInProcessResponse | undefined) => void,
+  ): AlbInProcessExchange;
+}
+
+export interface InProcessOriginOptions {
+  /** Lab ms an idle origin connection is kept (OriginKeepaliveTimeout). */
+  keepaliveMs: number;
+  timeScale: number;
+  clock: Clock;
+  /** The ALB's listening host: the edge's connections would come from it. */
+  host: string;
+}
+
+/** Methods for which an HTTP client sends `content-length: 0` without a body. */
+const EXPECTS_PAYLOAD = new Set(['POST', 'PUT', 'PATCH']);
+
+/** Linux's default ephemeral port range: the source ports the ALB would log for the edge. */
+const EPHEMERAL_LOW = 32_768;
+const EPHEMERAL_COUNT = 61_000 - EPHEMERAL_LOW;
+
+interface IdleConnection {
+  connection: AlbConnection;
+  /** Lab ms when it was last released. */
+  idleSince: number;
+}
+
+/**
+ * The edge's origin when the ALB runs in the same process: the request goes through the ALB's
+ * pipeline by a function call, not over loopback HTTP, with what the HTTP client would send (its
+ * `host` first and `connection: keep-alive`, then the edge's headers, then `content-length`), and
+ * the ALB's answer as the HTTP client would read it. Connections are emulated for the ALB's access
+ * log (client port, connection trace id): one per request in flight, reused while idle for less
+ * than the keep-alive timeout, dropped after a timeout. The response timeout is waited in wall time
+ * (lab time divided by the time scale), as HttpOrigin waits it. The HttpOrigin remains for an ALB
+ * elsewhere.
+ */
+export class InProcessOrigin implements OriginClient {
+  /** Released connections, the most recent last. */
+  private readonly idle: IdleConnection[] = [];
+  private readonly pending = new Set<() => void>();
+  private nextPort = EPHEMERAL_LOW + Math.floor(Math.random() * EPHEMERAL_COUNT);
+  private readonly client: string;
+  private closed = false;
+
+  constructor(
+    private readonly alb: InProcessAlb,
+    private readonly o: InProcessOriginOptions,
+  ) {
+    this.client = o.host === '0.0.0.0' || o.host === '' ? '127.0.0.1' : o.host === '::' ? '::1' : o.host;
+  }
+
+  send(request: OriginRequest, responseTimeoutMs: number): Promise<OriginOutcome> {
+    if (this.closed || !this.alb.accepting) return Promise.resolve({ kind: 'connect-error' });
+    const connection = this.take();
+    const rawHeaders: string[] = ['host', '', 'connection', 'keep-alive'];
+    for (const [name, value] of request.headers) {
+      if (name.length === 4 && name.toLowerCase() === 'host') rawHeaders[1] = value;
+      else rawHeaders.push(name, value);
+    }
+    const body = request.body ?? EMPTY_BODY;
+    if (body.length > 0 || EXPECTS_PAYLOAD.has(request.method))
+      rawHeaders.push('content-length', String(body.length));
+    const wait = Math.max(1, responseTimeoutMs / this.o.timeScale);
+    return new Promise<OriginOutcome>((resolve) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (outcome: OriginOutcome) => {
+        settled = true;
+        if (timer !== undefined) clearTimeout(timer);
+        this.pending.delete(cut);
+        resolve(outcome);
+      };
+      // The edge closing: the response breaks off, as when its HTTP pool is destroyed.
+      const cut = () => {
+        if (settled) return;
+        exchange?.abort();
+        finish({ kind: 'read-error' });
+      };
+      const exchange = this.alb.exchange(
+        { method: request.method, url: request.url, rawHeaders, body, connection },
+        (response) => {
+          if (settled) return;
+          if (response === undefined) {
+            // The ALB closed the connection before answering.
+            finish({ kind: 'connect-error' });
+            return;
+          }
+          this.release(connection);
+          finish({
+            kind: 'response',
+            status: response.status,
+            headers: response.headers,
+            body: response.body,
+          });
+        },
+      );
+      if (settled) return;
+      this.pending.add(cut);
+      timer = setTimeout(() => {
+        if (settled) return;
+        // The HTTP client gives up on the connection: the ALB sees its client go away.
+        exchange.abort();
+        finish({ kind: 'timeout' });
+      }, wait);
+    });
+  }
+
+  /** The most recently released connection if still alive, else a new one. */
+  private take(): AlbConnection {
+    const last = this.idle.pop();
+    if (last !== undefined) {
+      if (this.o.clock.now() - last.idleSince < this.o.keepaliveMs) return last.connection;
+      // The others were released earlier: all past the keep-alive timeout too.
+      this.idle.length = 0;
+    }
+    const port = this.nextPort;
+    this.nextPort = EPHEMERAL_LOW + ((port - EPHEMERAL_LOW + 1) % EPHEMERAL_COUNT);
+    return this.alb.openConnection(this.client, port);
+  }
+
+  private release(connection: AlbConnection): void {
+    this.idle.push({ connection, idleSince: this.o.clock.now() });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const cut of [...this.pending]) cut();
+    this.idle.length = 0;
+  }
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
