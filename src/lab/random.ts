@@ -26,3 +26,14 @@ export function randomHex(bytes: number): string {
   offset += bytes;
   return out;
 }
+
+/** `bytes` random bytes as URL-safe base64 without padding. */
+export function randomBase64url(bytes: number): string {
+  if (offset + bytes > POOL.length) {
+    randomFillSync(POOL);
+    offset = 0;
+  }
+  const out = POOL.toString('base64url', offset, offset + bytes);
+  offset += bytes;
+  return out;
+}

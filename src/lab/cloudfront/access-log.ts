@@ -50,6 +50,7 @@ export function exchangeLine(e: EdgeExchange, o: { domainName: string; pop: stri
     cloudFrontRecord({
       date,
       time,
+      timeMs: Math.floor(e.endMs / 1000) * 1000,
       edgeLocation: o.pop,
       scBytes: e.sentBytes,
       clientIp: e.clientIp,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { randomChunk } from '../random.js';
+import { randomBase64url } from '../random.js';
 
 /**
  * CloudFront's identifiers in AWS's shapes: distribution ids (`E` + 13 capitals and digits, such
@@ -41,5 +41,5 @@ export function distributionIds(
 
 /** A request id as CloudFront writes them: 40 random bytes, URL-safe base64 (56 characters, `==` at the end). */
 export function cloudFrontRequestId(): string {
-  return randomChunk(40).toString('base64url').concat('==');
+  return `${randomBase64url(40)}==`;
 }

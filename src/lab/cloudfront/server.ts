@@ -76,18 +76,7 @@ export class CloudFrontServer {
     private readonly onExchange: (e: EdgeExchange) => void,
   ) {
     this.server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
-      this.inFlight++;
-      this.handle(req, res)
-        .catch(() => {
-          if (!res.headersSent) {
-            res.writeHead(500, { 'Content-Type': 'text/plain' });
-            res.end();
-          } else res.destroy();
-        })
-        .finally(() => {
-          this.inFlight--;
-          if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
-        });
+      void this.handleCounted(req, res);
     });
     this.server.headersTimeout = 60_000;
     this.server.requestTimeout = 0;
@@ -108,6 +97,21 @@ export class CloudFrontServer {
     );
   }
 
+  private async handleCounted(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.inFlight++;
+    try {
+      await this.handle(req, res);
+    } catch {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'Content-Type': 'text/plain' });
+        res.end();
+      } else res.destroy();
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startMs = this.clock.now();
     const raw = req.rawHeaders;
@@ -117,6 +121,7 @@ export class CloudFrontServer {
     let userAgent: string | undefined;
     let referer: string | undefined;
     let xff: string | undefined;
+    let hasBody = false;
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i]!;
       const value = raw[i + 1]!;
@@ -127,8 +132,12 @@ export class CloudFrontServer {
       else if (lower === 'user-agent') userAgent ??= value;
       else if (lower === 'referer') referer ??= value;
       else if (lower === 'x-forwarded-for') xff ??= value;
+      else if ((lower === 'content-length' && value !== '0') || lower === 'transfer-encoding') hasBody = true;
     }
-    const body = await readBody(req);
+    // Most viewer requests have no body: no stream to read then.
+    let body: Buffer = EMPTY_BODY;
+    if (hasBody) body = await readBody(req);
+    else req.resume();
     const socket: Socket = req.socket;
     const clientIp = plainIp(socket.remoteAddress);
     const method = req.method ?? 'GET';
@@ -226,6 +235,8 @@ function plainIp(a: string | undefined): string {
   if (!a) return '0.0.0.0';
   return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
 }
+
+const EMPTY_BODY = Buffer.alloc(0);
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve) => {

@@ -1,5 +1,4 @@
 import {
-  CLOUDFRONT_FIELDS,
   type CloudFrontField,
   type CloudFrontLayout,
   cloudFrontFileHeader,
@@ -8,13 +7,11 @@ import {
 import type { CloudFrontLogRecord } from './record.js';
 import { encodeCloudFrontValue } from './url-encoding.js';
 
-const BY_NAME = new Map(CLOUDFRONT_FIELDS.map((x) => [x.name, x]));
 const DEFAULT_LAYOUT = standardLayout();
 
-function fieldText(record: CloudFrontLogRecord, field: CloudFrontField): string {
-  const value = (record as unknown as Record<string, unknown>)[field.key];
+function fieldText(value: unknown, kind: CloudFrontField['kind']): string {
   if (value === null || value === undefined) return '-';
-  switch (field.kind) {
+  switch (kind) {
     case 'status':
       return String(value).padStart(3, '0');
     case 'integer':
@@ -40,19 +37,23 @@ export function formatCloudFrontLine(
   layout: CloudFrontLayout = DEFAULT_LAYOUT,
 ): string {
   const count = Math.min(record.fieldCount, layout.names.length);
-  const parts: string[] = new Array(count);
   const verbatim = record.verbatim;
+  const fields = layout.fields;
+  const values = record as unknown as Record<string, unknown>;
+  // One string built in place: the lab writes a line per viewer request.
+  let line = '';
   for (let i = 0; i < count; i++) {
-    const name = layout.names[i] as string;
-    const kept = verbatim?.[name];
-    if (kept !== undefined) parts[i] = kept;
+    if (i > 0) line += '\t';
+    const kept = verbatim === undefined ? undefined : verbatim[layout.names[i] as string];
+    if (kept !== undefined) line += kept;
     else {
-      const field = BY_NAME.get(name);
-      parts[i] = field ? fieldText(record, field) : '-';
+      const field = fields[i];
+      line += field ? fieldText(values[field.key], field.kind) : '-';
     }
   }
-  if (record.extra && record.extra.length > 0) parts.push(...record.extra);
-  return parts.join('\t');
+  const extra = record.extra;
+  if (extra) for (let i = 0; i < extra.length; i++) line += count > 0 || i > 0 ? `\t${extra[i]}` : extra[i];
+  return line;
 }
 
 /** A whole (uncompressed) log file: the two header lines, then one line per record. */

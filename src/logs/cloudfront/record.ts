@@ -76,15 +76,23 @@ export function cloudFrontTimeMs(date: string, time: string): number {
 }
 
 /** `YYYY-MM-DD` and `HH:MM:SS` (UTC) of an instant, to the second. */
-export function cloudFrontDateTime(ms: number): { date: string; time: string } {
-  const iso = new Date(ms).toISOString();
-  return { date: iso.slice(0, 10), time: iso.slice(11, 19) };
+export function cloudFrontDateTime(ms: number): { readonly date: string; readonly time: string } {
+  const second = Math.floor(ms / 1000);
+  // Writers ask for one second after another: format each second once.
+  if (second !== lastSecond) {
+    const iso = new Date(second * 1000).toISOString();
+    lastSecond = second;
+    lastDateTime = { date: iso.slice(0, 10), time: iso.slice(11, 19) };
+  }
+  return lastDateTime;
 }
+let lastSecond = Number.NaN;
+let lastDateTime = { date: '', time: '' };
 
 /** A record with every optional field absent, for writers (the lab, tests) to fill in. */
 export function cloudFrontRecord(init: CloudFrontLogRecordInit): CloudFrontLogRecord {
   return {
-    timeMs: cloudFrontTimeMs(init.date, init.time),
+    timeMs: init.timeMs ?? cloudFrontTimeMs(init.date, init.time),
     edgeLocation: null,
     scBytes: null,
     clientIp: null,
