@@ -738,6 +738,14 @@ function httpDate(): string {
   return dateText;
 }
 
+/** Response headers checked as Node's HTTP server checks them, and as an HTTP client reads them (see InProcessResponse). */
+interface ReadHeaders {
+  headers: [string, string][];
+  hasDate: boolean;
+}
+const READ_HEADERS = new WeakMap<string[], ReadHeaders>();
+const NO_HEADERS: ReadHeaders = { headers: [], hasDate: false };
+
 /**
  * The response side of an in-process exchange. The pipeline writes to it as to a ServerResponse;
  * it refuses what Node's HTTP server refuses (so the ALB answers 502 for the same responses), and
@@ -749,7 +757,7 @@ class InProcessResponse implements ResponseSink, AlbInProcessExchange {
   headersSent = false;
   writableFinished = false;
   private status = 0;
-  private head: OutgoingHttpHeaders | string[] = [];
+  private read = NO_HEADERS;
   private aborted = false;
 
   constructor(
@@ -764,23 +772,18 @@ class InProcessResponse implements ResponseSink, AlbInProcessExchange {
     statusMessage: string | OutgoingHttpHeaders | string[],
     headers?: OutgoingHttpHeaders | string[],
   ): this {
-    const head = typeof statusMessage === 'string' ? headers : statusMessage;
+    const head = (typeof statusMessage === 'string' ? headers : statusMessage) ?? [];
     if (statusCode < 100 || statusCode > 999) throw new RangeError(`Invalid status code: ${statusCode}`);
     if (typeof statusMessage === 'string' && INVALID_STATUS_MESSAGE.test(statusMessage))
       throw new TypeError('Invalid character in statusMessage');
-    if (Array.isArray(head)) {
-      if (head.length % 2 !== 0) throw new TypeError('headers must be name/value pairs');
-      for (let i = 0; i < head.length; i += 2) {
-        validateHeaderName(head[i] as string);
-        validateHeaderValue(head[i] as string, head[i + 1] as string);
-      }
-    } else if (head)
-      for (const [name, value] of Object.entries(head)) {
-        validateHeaderName(name);
-        validateHeaderValue(name, value as string);
-      }
+    // A function that returns a constant response hands the same header array every time.
+    let read = Array.isArray(head) ? READ_HEADERS.get(head) : undefined;
+    if (!read) {
+      read = readHeaders(head);
+      if (Array.isArray(head)) READ_HEADERS.set(head, read);
+    }
+    this.read = read;
     this.status = statusCode;
-    this.head = head ?? [];
     this.headersSent = true;
     return this;
   }
@@ -794,7 +797,7 @@ class InProcessResponse implements ResponseSink, AlbInProcessExchange {
     const noBody = this.isHead || s < 200 || s === 204 || s === 304;
     this.onResponse({
       status: s,
-      headers: clientHeaders(this.head),
+      headers: this.read.hasDate ? this.read.headers : [...this.read.headers, ['date', httpDate()]],
       body: noBody ? EMPTY.data : typeof body === 'string' ? Buffer.from(body) : body,
     });
     return this;
@@ -814,15 +817,18 @@ class InProcessResponse implements ResponseSink, AlbInProcessExchange {
   }
 }
 
-/** Response headers as an HTTP client reads them (see InProcessResponse), content-length included. */
-function clientHeaders(head: OutgoingHttpHeaders | string[]): [string, string][] {
+function readHeaders(head: OutgoingHttpHeaders | string[]): ReadHeaders {
   const pairs: [string, string][] = [];
   const push = (name: string, value: unknown) => {
+    validateHeaderName(name);
+    validateHeaderValue(name, value as string);
     if (Array.isArray(value)) for (const v of value) pairs.push([name, String(v)]);
     else pairs.push([name, String(value)]);
   };
-  if (Array.isArray(head)) for (let i = 0; i < head.length; i += 2) push(head[i]!, head[i + 1]);
-  else for (const [name, value] of Object.entries(head)) if (value !== undefined) push(name, value);
+  if (Array.isArray(head)) {
+    if (head.length % 2 !== 0) throw new TypeError('headers must be name/value pairs');
+    for (let i = 0; i < head.length; i += 2) push(head[i] as string, head[i + 1]);
+  } else for (const [name, value] of Object.entries(head)) push(name, value);
   const out: [string, string][] = [];
   let hasDate = false;
   for (const [name, value] of pairs) {
@@ -834,6 +840,5 @@ function clientHeaders(head: OutgoingHttpHeaders | string[]): [string, string][]
     if (last < 0) out.push([lower, value]);
     else out.splice(last + 1, 0, [lower, value]);
   }
-  if (!hasDate) out.push(['date', httpDate()]);
-  return out;
+  return { headers: out, hasDate };
 }

@@ -146,7 +146,7 @@ interface IdleConnection {
 /**
  * The edge's origin when the ALB runs in the same process: the request goes through the ALB's
  * pipeline by a function call, not over loopback HTTP, with what the HTTP client would send (its
- * `host` first and `connection: keep-alive`, then the edge's headers, then `content-length`), and
+ * `host` first and `connection: keep-alive`, or `close` for HEAD, then the edge's headers, then `content-length`), and
  * the ALB's answer as the HTTP client would read it. Connections are emulated for the ALB's access
  * log (client port, connection trace id): one per request in flight, reused while idle for less
  * than the keep-alive timeout, dropped after a timeout. The response timeout is waited in wall time
@@ -171,7 +171,9 @@ export class InProcessOrigin implements OriginClient {
   send(request: OriginRequest, responseTimeoutMs: number): Promise<OriginOutcome> {
     if (this.closed || !this.alb.accepting) return Promise.resolve({ kind: 'connect-error' });
     const connection = this.take();
-    const rawHeaders: string[] = ['host', '', 'connection', 'keep-alive'];
+    // The HTTP client closes the connection after a HEAD (a server might send a body anyway).
+    const reuse = request.method !== 'HEAD';
+    const rawHeaders: string[] = ['host', '', 'connection', reuse ? 'keep-alive' : 'close'];
     for (const [name, value] of request.headers) {
       if (name.length === 4 && name.toLowerCase() === 'host') rawHeaders[1] = value;
       else rawHeaders.push(name, value);
@@ -204,7 +206,7 @@ export class InProcessOrigin implements OriginClient {
             finish({ kind: 'connect-error' });
             return;
           }
-          this.release(connection);
+          if (reuse) this.release(connection);
           finish({
             kind: 'response',
             status: response.status,
