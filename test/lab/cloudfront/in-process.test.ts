@@ -2,7 +2,8 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CloudFrontEdge, type EdgeResponse, type ViewerRequest } from '../../../src/lab/cloudfront/edge.js';
 import { HttpOrigin } from '../../../src/lab/cloudfront/origin.js';
-import { type AlbLogEntry, parseAlbLine } from '../../../src/logs/parse-line.js';
+import { parseAlbLine } from '../../../src/logs/parse-line.js';
+import type { AlbLogRecord } from '../../../src/logs/record.js';
 import { fixed, handler, scenarioWith, sleep, type TestLab, testLab } from '../helpers.js';
 
 /**
@@ -83,7 +84,7 @@ describe('the edge and its in-process ALB', () => {
   });
 
   /** Access-log entries of the ALB whose request line contains `marker`. */
-  const albEntries = async (marker: string): Promise<AlbLogEntry[]> => {
+  const albEntries = async (marker: string): Promise<AlbLogRecord[]> => {
     await lab.flush();
     return lab.objects
       .list('lab-alb-access-logs', '')
@@ -131,7 +132,7 @@ describe('the edge and its in-process ALB', () => {
     const http = await albEntries('via=h');
     const inProcess = await albEntries('via=i');
     expect(inProcess).toHaveLength(requests.length);
-    const same = (e: AlbLogEntry) => ({
+    const same = (e: AlbLogRecord) => ({
       request: e.request?.replace('via=i', 'via=h'),
       client: e.client,
       elbStatusCode: e.elbStatusCode,
