@@ -82,7 +82,7 @@ const CHUNK_BYTES = 256 * 1024;
  * its newline), in large chunks: no object per line for the garbage collector to trace while the
  * interval runs (five minutes by default, a few hundred bytes per request).
  */
-class LineBatch {
+export class LineBatch {
   private readonly full: Buffer[] = [];
   private chunk: Buffer | undefined;
   private used = 0;

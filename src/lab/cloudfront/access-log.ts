@@ -15,6 +15,7 @@ import {
   formatCloudFrontLine,
   HOUR_MS,
 } from '../../logs/cloudfront/index.js';
+import { LineBatch } from '../access-log.js';
 import type { LabObjectStore } from '../backend.js';
 import { LogDelivery } from '../log-delivery.js';
 import { randomChunk } from '../random.js';
@@ -82,8 +83,8 @@ export function exchangeLine(e: EdgeExchange, o: { domainName: string; pop: stri
 }
 
 export class CloudFrontLogWriter {
-  /** Interval end -> hour start -> lines. */
-  private readonly pending = new Map<number, Map<number, string[]>>();
+  /** Interval end -> hour start -> lines (as the ALB's writer keeps them: bytes, no object per line). */
+  private readonly pending = new Map<number, Map<number, LineBatch>>();
   private readonly delivery: LogDelivery;
   linesWritten = 0;
   linesDelivered = 0;
@@ -93,8 +94,18 @@ export class CloudFrontLogWriter {
     this.delivery = new LogDelivery(o.store, o.bucket, o.dataDir);
   }
 
+  /** The batch lines of [currentFrom, currentTo) go to while it is pending (most lines land in the last one). */
+  private current: LineBatch | undefined;
+  private currentFrom = 0;
+  private currentTo = 0;
+
   write(e: EdgeExchange): void {
     const t = e.endMs;
+    if (this.current !== undefined && t >= this.currentFrom && t < this.currentTo) {
+      this.current.add(exchangeLine(e, this.o));
+      this.linesWritten++;
+      return;
+    }
     const end = (Math.floor(t / this.o.intervalMs) + 1) * this.o.intervalMs;
     let byHour = this.pending.get(end);
     if (!byHour) {
@@ -104,10 +115,14 @@ export class CloudFrontLogWriter {
     const hour = Math.floor(t / HOUR_MS) * HOUR_MS;
     let lines = byHour.get(hour);
     if (!lines) {
-      lines = [];
+      lines = new LineBatch();
       byHour.set(hour, lines);
     }
-    lines.push(exchangeLine(e, this.o));
+    // Both the delivery interval and the hour hold from here to the earlier of their ends.
+    this.current = lines;
+    this.currentFrom = Math.max(end - this.o.intervalMs, hour);
+    this.currentTo = Math.min(end, hour + HOUR_MS);
+    lines.add(exchangeLine(e, this.o));
     this.linesWritten++;
   }
 
@@ -120,6 +135,7 @@ export class CloudFrontLogWriter {
   private deliver(end: number): void {
     const byHour = this.pending.get(end);
     this.pending.delete(end);
+    this.current = undefined;
     if (!byHour) return;
     for (const [hour, lines] of byHour) {
       const key = cloudFrontLogKey({
@@ -128,10 +144,10 @@ export class CloudFrontLogWriter {
         hourMs: hour,
         unique: uniqueId(),
       });
-      const text = `${cloudFrontFileHeader()}${lines.join('\n')}\n`;
-      this.delivery.deliver(key, Buffer.from(text, 'utf8'), () => {
+      const text = Buffer.concat([Buffer.from(cloudFrontFileHeader(), 'utf8'), lines.bytes()]);
+      this.delivery.deliver(key, text, () => {
         this.keys.push(key);
-        this.linesDelivered += lines.length;
+        this.linesDelivered += lines.lines;
       });
     }
   }
@@ -144,7 +160,7 @@ export class CloudFrontLogWriter {
 
   get pendingLines(): number {
     let n = 0;
-    for (const byHour of this.pending.values()) for (const l of byHour.values()) n += l.length;
+    for (const byHour of this.pending.values()) for (const l of byHour.values()) n += l.lines;
     return n;
   }
 }

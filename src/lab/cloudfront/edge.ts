@@ -395,13 +395,19 @@ export class CloudFrontEdge {
   }
 
   private edgeHeaders(xCache: string, requestId: string): Header[] {
-    return [
-      ['X-Cache', xCache],
-      ['Via', this.via],
-      ['X-Amz-Cf-Pop', this.o.spec.pop],
-      ['X-Amz-Cf-Id', requestId],
-    ];
+    let fixed = this.fixedEdgeHeaders.get(xCache);
+    if (!fixed) {
+      fixed = [
+        ['X-Cache', xCache],
+        ['Via', this.via],
+        ['X-Amz-Cf-Pop', this.o.spec.pop],
+      ];
+      this.fixedEdgeHeaders.set(xCache, fixed);
+    }
+    return [...fixed, ['X-Amz-Cf-Id', requestId]];
   }
+  /** The headers CloudFront adds that do not change per request, per X-Cache value (header pairs are never modified). */
+  private readonly fixedEdgeHeaders = new Map<string, Header[]>();
 
   /** Path and query, and the values of the forwarded headers. */
   private cacheKey(req: ViewerRequest, behavior: CacheBehavior): string {
