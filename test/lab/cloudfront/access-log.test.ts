@@ -1,0 +1,86 @@
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, test } from 'vitest';
+import { VirtualClock } from '../../../src/common/clock.js';
+import { CloudFrontLogWriter } from '../../../src/lab/cloudfront/access-log.js';
+import type { EdgeExchange } from '../../../src/lab/cloudfront/server.js';
+import { MemoryObjectStore } from '../../../src/lab/object-store.js';
+import {
+  parseCloudFrontLine,
+  parseCloudFrontLogKey,
+  parseFieldsHeader,
+} from '../../../src/logs/cloudfront/index.js';
+
+const exchange = (endMs: number, n: number): EdgeExchange => ({
+  startMs: endMs - 5,
+  endMs,
+  readyMs: endMs - 1,
+  clientIp: '198.51.100.7',
+  clientPort: 50_000,
+  method: 'GET',
+  url: `/api/orders?n=${n}`,
+  httpVersion: '1.1',
+  host: 'shop.example.com',
+  userAgent: 'probe/1.0',
+  referer: undefined,
+  xForwardedFor: undefined,
+  receivedBytes: 100,
+  sentBytes: 200,
+  status: 0,
+  response: undefined,
+  aborted: true,
+});
+
+describe('CloudFrontLogWriter', () => {
+  test('lines land in one file per interval and hour, in order, each whole, none lost', async () => {
+    const hour = Date.UTC(2026, 11, 5, 10);
+    const interval = 5 * 60_000;
+    const clock = new VirtualClock(hour + 50 * 60_000);
+    const store = new MemoryObjectStore(() => clock.now());
+    const writer = new CloudFrontLogWriter({
+      store,
+      bucket: 'logs',
+      prefix: 'cf',
+      distributionId: 'E2QWRUHAPOMQZL',
+      domainName: 'd111111abcdef8.cloudfront.net',
+      pop: 'IAD89-C1',
+      intervalMs: interval,
+      clock,
+    });
+    store.createBucket('logs');
+    // 10:50-10:55, 10:55-11:00 and 11:00-11:05, with a late line for 10:5x after 11:00 began.
+    const times = [
+      hour + 50 * 60_000 + 1,
+      hour + 54 * 60_000,
+      hour + 55 * 60_000,
+      hour + 59 * 60_000 + 999,
+      hour + 60 * 60_000,
+      hour + 58 * 60_000,
+      hour + 61 * 60_000,
+    ];
+    times.forEach((t, n) => writer.write(exchange(t, n)));
+    expect(writer.pendingLines).toBe(times.length);
+    clock.advanceTo(hour + 55 * 60_000);
+    writer.tick();
+    await writer.flush();
+    const files = store.list('logs', 'cf/').map((o) => {
+      const [version, fields, ...lines] = gunzipSync(o.body).toString('utf8').split('\n');
+      expect(version).toBe('#Version: 1.0');
+      expect(lines.at(-1)).toBe('');
+      const layout = parseFieldsHeader(fields!)!;
+      return {
+        hour: parseCloudFrontLogKey(o.key)!.hourMs,
+        n: lines.slice(0, -1).map((l) => Number(parseCloudFrontLine(l, layout).uriQuery!.slice(2))),
+      };
+    });
+    expect(files.map((f) => f.n).sort()).toEqual(
+      [
+        [0, 1],
+        [2, 3, 5],
+        [4, 6],
+      ].sort(),
+    );
+    expect(files.find((f) => f.n.includes(4))!.hour).toBe(hour + 60 * 60_000);
+    expect(writer.linesDelivered).toBe(times.length);
+    expect(writer.pendingLines).toBe(0);
+  });
+});
