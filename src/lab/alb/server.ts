@@ -286,14 +286,27 @@ export class AlbFront {
     r: AlbInProcessRequest,
     onResponse: (response: AlbInProcessResponse | undefined) => void,
   ): AlbInProcessExchange {
-    const ex = this.begin(r.method, r.url, r.rawHeaders, '1.1', r.connection);
+    let ex: Exchange | undefined;
+    try {
+      ex = this.begin(r.method, r.url, r.rawHeaders, '1.1', r.connection);
+    } catch {
+      // As the listener answers a request it could not take in: 502, no log entry.
+      const failed = new InProcessResponse(this, undefined, r.method === 'HEAD', onResponse);
+      this.sendError(failed, undefined, 'unhandled');
+      return failed;
+    }
     const res = new InProcessResponse(this, ex, r.method === 'HEAD', onResponse);
     this.inProcess.add(res);
-    this.dispatch(res, ex, {
-      data: r.body,
-      length: r.body.length,
-      tooLarge: r.body.length > AlbLambdaLimits.maxRequestBodyBytes,
-    });
+    try {
+      this.dispatch(res, ex, {
+        data: r.body,
+        length: r.body.length,
+        tooLarge: r.body.length > AlbLambdaLimits.maxRequestBodyBytes,
+      });
+    } catch {
+      if (!res.headersSent) this.sendError(res, undefined, 'unhandled');
+      else res.destroy();
+    }
     return res;
   }
 
@@ -301,9 +314,9 @@ export class AlbFront {
   private readonly inProcess = new Set<InProcessResponse>();
 
   /** An in-process exchange is over: one log entry, as for a response that closed. */
-  inProcessClosed(res: InProcessResponse, ex: Exchange): void {
+  inProcessClosed(res: InProcessResponse, ex: Exchange | undefined): void {
     this.inProcess.delete(res);
-    this.logExchange(res, ex);
+    if (ex) this.logExchange(res, ex);
   }
 
   /** The request line and headers read: the exchange, routed, with the ALB's own headers added. */
@@ -762,7 +775,7 @@ class InProcessResponse implements ResponseSink, AlbInProcessExchange {
 
   constructor(
     private readonly front: AlbFront,
-    private readonly ex: Exchange,
+    private readonly ex: Exchange | undefined,
     private readonly isHead: boolean,
     private readonly onResponse: (response: AlbInProcessResponse | undefined) => void,
   ) {}
