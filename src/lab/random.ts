@@ -7,33 +7,29 @@ import { randomFillSync } from 'node:crypto';
 const POOL = Buffer.allocUnsafe(4096);
 let offset = POOL.length;
 
-export function randomChunk(size: number): Buffer {
+/** Where the next `size` bytes of the pool start (refilled when they would run past its end). */
+function take(size: number): number {
   if (offset + size > POOL.length) {
     randomFillSync(POOL);
     offset = 0;
   }
-  const out = Buffer.from(POOL.subarray(offset, offset + size));
+  const start = offset;
   offset += size;
-  return out;
+  return start;
+}
+
+export function randomChunk(size: number): Buffer {
+  const start = take(size);
+  return Buffer.from(POOL.subarray(start, start + size));
 }
 
 export function randomHex(bytes: number): string {
-  if (offset + bytes > POOL.length) {
-    randomFillSync(POOL);
-    offset = 0;
-  }
-  const out = POOL.toString('hex', offset, offset + bytes);
-  offset += bytes;
-  return out;
+  const start = take(bytes);
+  return POOL.toString('hex', start, start + bytes);
 }
 
 /** `bytes` random bytes as URL-safe base64 without padding. */
 export function randomBase64url(bytes: number): string {
-  if (offset + bytes > POOL.length) {
-    randomFillSync(POOL);
-    offset = 0;
-  }
-  const out = POOL.toString('base64url', offset, offset + bytes);
-  offset += bytes;
-  return out;
+  const start = take(bytes);
+  return POOL.toString('base64url', start, start + bytes);
 }

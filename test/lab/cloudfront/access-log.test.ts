@@ -57,7 +57,7 @@ describe('CloudFrontLogWriter', () => {
       hour + 58 * 60_000,
       hour + 61 * 60_000,
     ];
-    times.forEach((t, n) => writer.write(exchange(t, n)));
+    for (const [n, t] of times.entries()) writer.write(exchange(t, n));
     expect(writer.pendingLines).toBe(times.length);
     clock.advanceTo(hour + 55 * 60_000);
     writer.tick();
