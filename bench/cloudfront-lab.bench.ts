@@ -7,7 +7,7 @@
  * dynamic pages not cached (minimum and default TTL 0), standard logs on, so every viewer request
  * goes through the edge to the ALB, the mode the built-in runs in. A trivial synthetic function
  * (duration 0) answers. Goal (issue 15): at least 0.8x of the ALB's req/s through the edge.
- * Run: npm run bench cloudfront, or node --import tsx bench/cloudfront-lab.bench.ts [seconds] [rounds]
+ * Run: npm run bench cloudfront-lab, or node --import tsx bench/cloudfront-lab.bench.ts [seconds] [rounds]
  */
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
