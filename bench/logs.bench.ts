@@ -16,6 +16,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { formatAlbLine } from '../src/logs/format-line.js';
 import { albRecord } from '../src/logs/record.js';
 import { albLogKey } from '../src/logs/s3-key.js';
+import { interleavedRounds, type PeerTool, printRuns } from './peer-rounds.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const LINES = Number(process.env.BENCH_LOG_LINES ?? 1_000_000);
@@ -97,37 +98,6 @@ function generate(): void {
   writeFileSync(join(dataDir, '.complete'), String(bytes));
 }
 
-interface Run {
-  name: string;
-  seconds: number;
-  peakMb: number;
-  ok: boolean;
-  note: string;
-}
-
-const GNU_TIME = '/usr/bin/time';
-
-function timed(name: string, shell: string): Run {
-  const useTime = existsSync(GNU_TIME);
-  const cmd = useTime ? [GNU_TIME, '-f', '%e %M', 'bash', '-c', shell] : ['bash', '-c', shell];
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd[0] as string, cmd.slice(1), { encoding: 'utf8', maxBuffer: 1 << 28 });
-  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  let peakMb = Number.NaN;
-  if (useTime) {
-    const last = r.stderr.trim().split('\n').pop() ?? '';
-    const [, kb] = last.split(' ');
-    peakMb = Number(kb) / 1024;
-  }
-  return {
-    name,
-    seconds: wall,
-    peakMb,
-    ok: r.status === 0,
-    note: r.status === 0 ? '' : r.stderr.slice(-300),
-  };
-}
-
 function files(dir: string): string[] {
   return (readdirSync(dir, { recursive: true }) as string[])
     .filter((f) => f.endsWith('.log.gz'))
@@ -149,11 +119,7 @@ spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
 const ROUNDS = Number(process.env.BENCH_LOG_ROUNDS ?? 3);
 const outDir = join(root, '.bench-data', 'out');
 mkdirSync(outDir, { recursive: true });
-interface Tool {
-  name: string;
-  shell: string;
-}
-const tools: Tool[] = [
+const tools: PeerTool[] = [
   {
     name: 'throttlescope logs --json',
     shell: `node ${join(root, 'bin/throttlescope.js')} logs ${dataDir} --json > ${outDir}/ours.json`,
@@ -200,24 +166,7 @@ tools.push({
   shell: `cd ${root} && node ${duckScript} minimal > /dev/null`,
 });
 
-// Rounds interleave the tools, so that a busy moment of a shared machine hits all of them; the
-// median of each tool's rounds is reported.
-const rounds = new Map<string, Run[]>(tools.map((t) => [t.name, []]));
-for (let round = 0; round < ROUNDS; round++) {
-  for (const t of tools) rounds.get(t.name)?.push(timed(t.name, t.shell));
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const runs: Run[] = tools.map((t) => {
-  const rs = rounds.get(t.name) as Run[];
-  const failed = rs.find((r) => !r.ok);
-  return {
-    name: t.name,
-    seconds: median(rs.map((r) => r.seconds)),
-    peakMb: Math.max(...rs.map((r) => r.peakMb)),
-    ok: failed === undefined,
-    note: failed?.note ?? rs.map((r) => r.seconds.toFixed(2)).join(' '),
-  };
-});
+const runs = interleavedRounds(tools, ROUNDS);
 
 // Both summaries must say the same thing, or the comparison means nothing.
 try {
@@ -253,19 +202,7 @@ try {
   console.log(`answers: not compared (${(e as Error).message})`);
 }
 
-const ours = runs[0] as Run;
-console.log(`\nmedian of ${ROUNDS} interleaved rounds (BENCH_LOG_ROUNDS)`);
-console.log('tool                          seconds   peak MB   lines/s       ours is         rounds');
-for (const r of runs) {
-  const ratio = r === ours ? '' : `${(r.seconds / ours.seconds).toFixed(2)}x faster`;
-  console.log(
-    `${r.name.padEnd(28)} ${r.seconds.toFixed(2).padStart(8)} ${r.peakMb.toFixed(0).padStart(9)} ${Math.round(
-      LINES / r.seconds,
-    )
-      .toLocaleString('en-US')
-      .padStart(11)}   ${r.ok ? ratio.padEnd(14) : `FAILED ${r.note}`}  ${r.ok ? r.note : ''}`,
-  );
-}
+printRuns(runs, LINES, ROUNDS);
 
 // The line engines alone, in this process, on the lines of the first files (decompressed first):
 // the full parser (records, --records), the JavaScript projection scanner and the WebAssembly
