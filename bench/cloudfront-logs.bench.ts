@@ -10,7 +10,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -18,6 +17,7 @@ import { cloudFrontFileHeader } from '../src/logs/cloudfront/fields.js';
 import { formatCloudFrontLine } from '../src/logs/cloudfront/format-line.js';
 import { cloudFrontDateTime, cloudFrontRecord } from '../src/logs/cloudfront/record.js';
 import { cloudFrontLogKey } from '../src/logs/cloudfront/s3-key.js';
+import { benchLcg, machineLine } from './log-data.js';
 import { interleavedRounds, type PeerTool, printRuns } from './peer-rounds.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,11 +32,7 @@ function generate(): void {
   const start = Date.parse('2026-11-24T00:00:00Z');
   const paths = ['/api/cart', '/api/items', '/', '/checkout', '/api/search', '/static/app.js'];
   const edges = ['FRA56-P4', 'FRA60-P1', 'AMS58-P2', 'LHR61-P3', 'IAD79-C1', 'CDG52-P1'];
-  let rnd = 42;
-  const next = () => {
-    rnd = (rnd * 1103515245 + 12345) & 0x7fffffff;
-    return rnd / 0x7fffffff;
-  };
+  const next = benchLcg(42);
   let bytes = 0;
   for (let f = 0; f * PER_FILE < LINES; f++) {
     const lines: string[] = [];
@@ -114,9 +110,7 @@ const all = (readdirSync(dataDir, { recursive: true }) as string[])
   .map((f) => join(dataDir, f));
 const gzBytes = all.reduce((n, f) => n + statSync(f).size, 0);
 const rawBytes = Number(readFileSync(join(dataDir, '.complete'), 'utf8'));
-console.log(
-  `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
-);
+console.log(machineLine());
 console.log(
   `data: ${LINES.toLocaleString('en-US')} CloudFront lines in ${all.length} gzip files (${(gzBytes / 1e6).toFixed(0)} MB gz, ${(rawBytes / 1e6).toFixed(0)} MB raw), keys like ${all[0]?.slice(dataDir.length + 1)}`,
 );

@@ -9,13 +9,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { formatAlbLine } from '../src/logs/format-line.js';
 import { albRecord } from '../src/logs/record.js';
 import { albLogKey } from '../src/logs/s3-key.js';
+import { benchLcg, machineLine } from './log-data.js';
 import { interleavedRounds, type PeerTool, printRuns } from './peer-rounds.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,11 +30,7 @@ function generate(): void {
   const reasons = ['LambdaThrottling', 'LambdaUnhandled', 'LambdaInvalidResponse'];
   const paths = ['/api/cart', '/api/items', '/', '/checkout', '/api/search', '/static/app.js'];
   const tgs = ['api/73e2d6bc24d8a067', 'web/0a1b2c3d4e5f6789', 'search/1234abcd5678ef90'];
-  let rnd = 42;
-  const next = () => {
-    rnd = (rnd * 1103515245 + 12345) & 0x7fffffff;
-    return rnd / 0x7fffffff;
-  };
+  const next = benchLcg(42);
   let bytes = 0;
   for (let f = 0; f * PER_FILE < LINES; f++) {
     const lines: string[] = [];
@@ -107,9 +103,7 @@ function files(dir: string): string[] {
 generate();
 const all = files(dataDir);
 const gzBytes = all.reduce((n, f) => n + statSync(f).size, 0);
-console.log(
-  `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
-);
+console.log(machineLine());
 console.log(
   `data: ${LINES.toLocaleString('en-US')} lines in ${all.length} gzip files (${(gzBytes / 1e6).toFixed(0)} MB gz)`,
 );
