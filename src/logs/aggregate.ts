@@ -1,4 +1,5 @@
 import { minuteStart } from '../common/time.js';
+import { addCounts, mergeBuckets } from './counts.js';
 import type { AlbLineFields } from './scan-line.js';
 
 /** Which entries to count: all given criteria must match. */
@@ -274,40 +275,15 @@ export class LogAggregator {
       this.lastMs = o.lastMs;
       this.lastText = o.lastText;
     }
-    const add = (into: Record<string, number>, from: Record<string, number>) => {
-      for (const [k, v] of Object.entries(from)) inc(into, k, v);
-    };
-    add(this.byElbStatus, o.byElbStatus);
-    add(this.byErrorReason, o.byErrorReason);
-    for (const [k, v] of o.byTargetGroup) {
-      const tg = this.byTargetGroup.get(k);
-      if (!tg) this.byTargetGroup.set(k, { requests: v.requests, byErrorReason: { ...v.byErrorReason } });
-      else {
-        tg.requests += v.requests;
-        add(tg.byErrorReason, v.byErrorReason);
-      }
-    }
-    for (const [k, v] of o.minutes) {
-      const m = this.minutes.get(k);
-      if (!m)
-        this.minutes.set(k, {
-          requests: v.requests,
-          byElbStatus: { ...v.byElbStatus },
-          byErrorReason: { ...v.byErrorReason },
-          fiveXx: { ...v.fiveXx },
-        });
-      else {
-        m.requests += v.requests;
-        add(m.byElbStatus, v.byElbStatus);
-        add(m.byErrorReason, v.byErrorReason);
-        add(m.fiveXx, v.fiveXx);
-      }
-    }
+    addCounts(this.byElbStatus, o.byElbStatus);
+    addCounts(this.byErrorReason, o.byErrorReason);
+    mergeBuckets(this.byTargetGroup, o.byTargetGroup, ['byErrorReason']);
+    mergeBuckets(this.minutes, o.minutes, ['byElbStatus', 'byErrorReason', 'fiveXx']);
     for (const p of o.failingPaths) {
       const q = this.failingPaths.get(p.path);
       if (q) {
         q.failures += p.failures;
-        add(q.byErrorReason, p.byErrorReason);
+        addCounts(q.byErrorReason, p.byErrorReason);
       } else if (this.failingPaths.size < LogAggregator.MAX_PATHS) {
         this.failingPaths.set(p.path, {
           path: p.path,

@@ -1,4 +1,5 @@
 import { isoUtc, minuteStart } from '../../common/time.js';
+import { addCounts, mergeBuckets } from '../counts.js';
 
 /** The fields the summary counts, read from one entry (a reused object, valid during the call). */
 export interface CloudFrontLineFields {
@@ -138,29 +139,11 @@ export class CloudFrontAggregator {
     this.requests += o.requests;
     this.firstMs = Math.min(this.firstMs, o.firstMs);
     this.lastMs = Math.max(this.lastMs, o.lastMs);
-    const add = (into: Record<string, number>, from: Record<string, number>) => {
-      for (const k in from) inc(into, k, from[k] as number);
-    };
-    add(this.byStatus, o.byStatus);
-    add(this.byResultType, o.byResultType);
-    add(this.byDetailedResultType, o.byDetailedResultType);
-    add(this.byEdgeLocation, o.byEdgeLocation);
-    for (const [k, v] of o.minutes) {
-      const m = this.minutes.get(k);
-      if (!m)
-        this.minutes.set(k, {
-          requests: v.requests,
-          byStatus: { ...v.byStatus },
-          byResultType: { ...v.byResultType },
-          fiveXx: { ...v.fiveXx },
-        });
-      else {
-        m.requests += v.requests;
-        add(m.byStatus, v.byStatus);
-        add(m.byResultType, v.byResultType);
-        add(m.fiveXx, v.fiveXx);
-      }
-    }
+    addCounts(this.byStatus, o.byStatus);
+    addCounts(this.byResultType, o.byResultType);
+    addCounts(this.byDetailedResultType, o.byDetailedResultType);
+    addCounts(this.byEdgeLocation, o.byEdgeLocation);
+    mergeBuckets(this.minutes, o.minutes, ['byStatus', 'byResultType', 'fiveXx']);
     this.bucket = undefined;
   }
 
