@@ -21,17 +21,20 @@ export interface LogVisitor {
 }
 
 /**
- * For aggregation: each entry as the few fields aggregation reads (`scanAlbLine`), in one reused
- * object, valid only during the call. Lines are accepted and rejected as `record` would. When
- * `fields` returns true, that entry is also parsed into a full record and handed to `record`: the
- * few entries a caller wants whole cost a parse, the rest only a scan.
+ * For aggregation: each entry as the few fields aggregation reads, in one reused object, valid
+ * only during the call. Lines are accepted and rejected as `record` would. When `fields` returns
+ * true, that entry is also parsed into a full record and handed to `record`: the few entries a
+ * caller wants whole cost a parse, the rest only a scan. (ALB and CloudFront readers alike.)
  */
-export interface LogFieldVisitor {
+export interface FieldVisitor<Fields, LogRecord, ParseError> {
   // biome-ignore lint/suspicious/noConfusingVoidType: a visitor that only counts returns nothing
-  fields(fields: AlbLineFields): boolean | void;
-  record?(record: AlbLogRecord, ref: LineRef): void;
-  malformed?(error: AlbParseError, ref: LineRef, text: string): void;
+  fields(fields: Fields): boolean | void;
+  record?(record: LogRecord, ref: LineRef): void;
+  malformed?(error: ParseError, ref: LineRef, text: string): void;
 }
+
+/** The ALB reader's field visitor: the fields `scanAlbLine` reads. */
+export type LogFieldVisitor = FieldVisitor<AlbLineFields, AlbLogRecord, AlbParseError>;
 
 /** The counts a line reader keeps (ReadStats holds them, with the counts of files). */
 export interface LineCounts {

@@ -1,3 +1,4 @@
+import type { FieldVisitor, LineRef } from '../line-reader.js';
 import {
   type CloudFrontLayout,
   MIN_FIELD_COUNT,
@@ -10,22 +11,14 @@ import type { CloudFrontLogRecord } from './record.js';
 import type { CloudFrontLineFields } from './summary.js';
 
 /** Where a line came from, for messages (`file:line`). */
-export interface CloudFrontLineRef {
-  source: string;
-  line: number;
-}
+export type CloudFrontLineRef = LineRef;
 
 /**
  * Receives the entries of CloudFront objects. `fields` sees every entry inside the window as the
  * few fields the summary counts; when it returns true the line is also parsed whole and handed
  * to `record`.
  */
-export interface CloudFrontVisitor {
-  // biome-ignore lint/suspicious/noConfusingVoidType: a visitor that only counts returns nothing
-  fields(fields: CloudFrontLineFields): boolean | void;
-  record?(record: CloudFrontLogRecord, ref: CloudFrontLineRef): void;
-  malformed?(error: CloudFrontParseError, ref: CloudFrontLineRef, text: string): void;
-}
+export type CloudFrontVisitor = FieldVisitor<CloudFrontLineFields, CloudFrontLogRecord, CloudFrontParseError>;
 
 export interface CloudFrontReadStats {
   /** Objects read as CloudFront standard logs. */
