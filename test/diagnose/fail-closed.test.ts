@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { runProbe } from '../../src/probe/runner.js';
 import { fakeCli } from '../helpers/cli.js';
+import { DIAGNOSE_JSON_KEYS } from '../helpers/diagnose-json.js';
 import { alb502, ok, startServer, type TestServer } from '../probe/servers.js';
 
 const NO_AWS = { AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' };
@@ -34,18 +35,6 @@ async function diagnoseCli(args: string[]) {
   const code = await main(['diagnose', '--no-cloudwatch', ...args], c.ctx);
   return { code, out: c.out.join(''), err: c.err.join('') };
 }
-
-const JSON_KEYS = [
-  'rootCause',
-  'culprit',
-  'victims',
-  'confidence',
-  'headline',
-  'window',
-  'findings',
-  'evidenceChain',
-  'gaps',
-];
 
 describe('diagnose never says healthy over failures', { timeout: 30_000 }, () => {
   let refusedDir: string;
@@ -74,7 +63,7 @@ describe('diagnose never says healthy over failures', { timeout: 30_000 }, () =>
     const { code, out } = await diagnoseCli(['--probe', refusedDir, '--json']);
     expect(code).toBe(6);
     const doc = JSON.parse(out);
-    expect(Object.keys(doc)).toEqual(JSON_KEYS);
+    expect(Object.keys(doc)).toEqual(DIAGNOSE_JSON_KEYS);
     expect(doc.rootCause).toBe('endpoint-unreachable');
     const n = (JSON.parse(await readFile(join(refusedDir, 'summary.json'), 'utf8')) as { total: number })
       .total;

@@ -12,6 +12,7 @@ import { runDiagnosis } from '../../src/diagnose/run.js';
 import { type AwsEndpoint, startAwsEndpoint } from '../../src/lab/aws-api/server.js';
 import { lambdaLine } from '../helpers/alb-lines.js';
 import { fakeCli } from '../helpers/cli.js';
+import { DIAGNOSE_JSON_KEYS } from '../helpers/diagnose-json.js';
 import {
   createBackendWithTargetGroups,
   createMemoryBackend,
@@ -150,17 +151,7 @@ describe('diagnose without CloudWatch, with ELBv2 (lab endpoint)', () => {
     // A root cause other than "healthy" is a negative verdict (issue 11); --json is printed anyway.
     expect(code).toBe(6);
     const json = JSON.parse(out.join('')) as Record<string, unknown>;
-    expect(Object.keys(json)).toEqual([
-      'rootCause',
-      'culprit',
-      'victims',
-      'confidence',
-      'headline',
-      'window',
-      'findings',
-      'evidenceChain',
-      'gaps',
-    ]);
+    expect(Object.keys(json)).toEqual(DIAGNOSE_JSON_KEYS);
     expect(json.victims).toEqual(['web', 'api']);
     const withFlag = fakeCli({ env: NO_AWS_CONFIG_ENV });
     await main(
