@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 
 export const AWS_CLI = '/usr/bin/aws';
 export const awsCliAvailable = existsSync(AWS_CLI);
@@ -57,4 +58,13 @@ export function runAwsCli(
 export function awsCliOk(run: AwsCliRun): string {
   if (run.code !== 0) throw new Error(`aws exited ${run.code}: ${run.stderr}`);
   return run.stdout;
+}
+
+/** The test that fails when the CLI is missing and THROTTLESCOPE_REQUIRE_TOOLS=1 (the CLI's tests skip then). */
+export function describeAwsCliPresence(): void {
+  describe('aws CLI presence', () => {
+    it('is installed at /usr/bin/aws when THROTTLESCOPE_REQUIRE_TOOLS=1', () => {
+      if (toolsRequired) expect(awsCliAvailable, `${AWS_CLI} is missing (apt-get install awscli)`).toBe(true);
+    });
+  });
 }

@@ -12,18 +12,14 @@ import { albAthenaDdl } from '../../../src/logs/athena/ddl.js';
 import { albLogDayPrefix } from '../../../src/logs/s3-key.js';
 import { lambdaLine } from '../../helpers/alb-lines.js';
 import {
-  AWS_CLI,
   type AwsCliRun,
   awsCliAvailable,
   awsCliOk,
+  describeAwsCliPresence,
   runAwsCli,
-  toolsRequired,
 } from '../../helpers/aws-cli.js';
 import { ACCOUNT, createMemoryBackend, type MemoryBackend, REGION } from '../../helpers/memory-backend.js';
 
-const AWS = AWS_CLI;
-const available = awsCliAvailable;
-const required = toolsRequired;
 const ROOT = `s3://alb-logs/AWSLogs/${ACCOUNT}/elasticloadbalancing/${REGION}/`;
 const OUTPUT = 's3://athena-results/cli/';
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
@@ -66,13 +62,9 @@ async function state(id: string): Promise<{ State: string; StateChangeReason?: s
   throw new Error('query did not finish');
 }
 
-describe('aws CLI presence', () => {
-  it('is installed at /usr/bin/aws when THROTTLESCOPE_REQUIRE_TOOLS=1', () => {
-    if (required) expect(available, `${AWS} is missing (apt-get install awscli)`).toBe(true);
-  });
-});
+describeAwsCliPresence();
 
-describe.runIf(available)('aws athena against the lab endpoint', { timeout: 90_000 }, () => {
+describe.runIf(awsCliAvailable)('aws athena against the lab endpoint', { timeout: 90_000 }, () => {
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'throttlescope-awscli-athena-'));
     backend = createMemoryBackend();

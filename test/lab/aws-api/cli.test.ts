@@ -9,12 +9,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../src/lab/aws-api/server.js';
 import {
-  AWS_CLI,
   type AwsCliRun,
   awsCliAvailable,
   awsCliOk,
+  describeAwsCliPresence,
   runAwsCli,
-  toolsRequired,
 } from '../../helpers/aws-cli.js';
 import {
   createMemoryBackend,
@@ -24,9 +23,6 @@ import {
   targetGroupArn,
 } from '../../helpers/memory-backend.js';
 
-const AWS = AWS_CLI;
-const available = awsCliAvailable;
-const required = toolsRequired;
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 const THROTTLES = {
   namespace: 'AWS/Lambda',
@@ -44,13 +40,9 @@ function aws(...args: string[]): Promise<AwsCliRun> {
 
 const ok = awsCliOk;
 
-describe('aws CLI presence', () => {
-  it('is installed at /usr/bin/aws when THROTTLESCOPE_REQUIRE_TOOLS=1', () => {
-    if (required) expect(available, `${AWS} is missing (apt-get install awscli)`).toBe(true);
-  });
-});
+describeAwsCliPresence();
 
-describe.runIf(available)('aws CLI against the lab endpoint', { timeout: 60_000 }, () => {
+describe.runIf(awsCliAvailable)('aws CLI against the lab endpoint', { timeout: 60_000 }, () => {
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'throttlescope-awscli-'));
     backend = createMemoryBackend();

@@ -3,8 +3,7 @@
  * (@aws-sdk/client-cloudfront, REST-XML) and Debian's aws CLI (/usr/bin/aws; skipped when missing
  * unless THROTTLESCOPE_REQUIRE_TOOLS=1).
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -18,10 +17,7 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../src/lab/aws-api/server.js';
 import { builtinScenario, type Lab, startLab } from '../../../src/lab/index.js';
-
-const AWS = '/usr/bin/aws';
-const available = existsSync(AWS);
-const required = process.env.THROTTLESCOPE_REQUIRE_TOOLS === '1';
+import { awsCliAvailable, describeAwsCliPresence, runAwsCli } from '../../helpers/aws-cli.js';
 
 let lab: Lab;
 let endpoint: AwsEndpoint;
@@ -174,53 +170,18 @@ describe('AWS/CloudFront metrics through the CloudWatch API', () => {
   });
 });
 
-describe('aws CLI presence', () => {
-  it('is installed at /usr/bin/aws when THROTTLESCOPE_REQUIRE_TOOLS=1', () => {
-    if (required) expect(available, `${AWS} is missing (apt-get install awscli)`).toBe(true);
-  });
-});
+describeAwsCliPresence();
 
-describe.runIf(available)('aws cloudfront against the lab', { timeout: 60_000 }, () => {
+describe.runIf(awsCliAvailable)('aws cloudfront against the lab', { timeout: 60_000 }, () => {
   it('get-distribution-config', async () => {
     const home = mkdtempSync(join(tmpdir(), 'throttlescope-awscli-'));
     try {
-      const missing = join(home, 'none');
-      const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile(
-          AWS,
-          [
-            '--endpoint-url',
-            endpoint.url,
-            '--output',
-            'json',
-            'cloudfront',
-            'get-distribution-config',
-            '--id',
-            lab.cloudfront!.ids.id,
-          ],
-          {
-            timeout: 60_000,
-            env: {
-              PATH: process.env.PATH ?? '/usr/bin:/bin',
-              HOME: home,
-              AWS_ACCESS_KEY_ID: 'x',
-              AWS_SECRET_ACCESS_KEY: 'x',
-              AWS_DEFAULT_REGION: 'us-east-1',
-              AWS_EC2_METADATA_DISABLED: 'true',
-              AWS_CONFIG_FILE: missing,
-              AWS_SHARED_CREDENTIALS_FILE: missing,
-              AWS_PAGER: '',
-              AWS_MAX_ATTEMPTS: '1',
-            },
-          },
-          (err, stdout, stderr) =>
-            resolve({
-              code: err ? Number(err.code ?? -1) : 0,
-              stdout: String(stdout),
-              stderr: String(stderr),
-            }),
-        );
-      });
+      const out = await runAwsCli(endpoint.url, home, 'us-east-1', [
+        'cloudfront',
+        'get-distribution-config',
+        '--id',
+        lab.cloudfront!.ids.id,
+      ]);
       expect(out.code, out.stderr).toBe(0);
       const doc = JSON.parse(out.stdout);
       expect(doc.ETag).toMatch(/^E[A-Z0-9]{13}$/);
