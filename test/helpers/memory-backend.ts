@@ -24,6 +24,11 @@ import { functionArn, loadBalancerIds, targetGroupIds } from '../../src/lab/ids.
 export const REGION = 'eu-west-1';
 export const ACCOUNT = '123456789012';
 
+/** The S3 location of this account's and region's ALB logs in `bucket` (an Athena table's LOCATION). */
+export function albLogsRoot(bucket: string): string {
+  return `s3://${bucket}/AWSLogs/${ACCOUNT}/elasticloadbalancing/${REGION}/`;
+}
+
 /**
  * An environment where the AWS SDK finds no credentials or config of the machine's: with an
  * endpoint override, throttlescope then signs with placeholder keys, as a user without AWS would.

@@ -18,9 +18,15 @@ import {
   describeAwsCliPresence,
   runAwsCli,
 } from '../../helpers/aws-cli.js';
-import { ACCOUNT, createMemoryBackend, type MemoryBackend, REGION } from '../../helpers/memory-backend.js';
+import {
+  ACCOUNT,
+  albLogsRoot,
+  createMemoryBackend,
+  type MemoryBackend,
+  REGION,
+} from '../../helpers/memory-backend.js';
 
-const ROOT = `s3://alb-logs/AWSLogs/${ACCOUNT}/elasticloadbalancing/${REGION}/`;
+const ROOT = albLogsRoot('alb-logs');
 const OUTPUT = 's3://athena-results/cli/';
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 

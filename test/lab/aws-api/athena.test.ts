@@ -23,6 +23,7 @@ import { albLogDayPrefix } from '../../../src/logs/s3-key.js';
 import { DOC_LAMBDA_FAILED, lambdaLine, TG_WEB } from '../../helpers/alb-lines.js';
 import {
   ACCOUNT,
+  albLogsRoot,
   caught,
   createMemoryBackend,
   type MemoryBackend,
@@ -30,7 +31,7 @@ import {
 } from '../../helpers/memory-backend.js';
 
 const BUCKET = 'alb-logs';
-const ROOT = `s3://${BUCKET}/AWSLogs/${ACCOUNT}/elasticloadbalancing/${REGION}/`;
+const ROOT = albLogsRoot(BUCKET);
 const OUTPUT = 's3://athena-results/lab/';
 const DAY1 = Date.UTC(2024, 4, 1, 12, 0, 0);
 const DAY2 = Date.UTC(2024, 4, 2, 9, 30, 0);

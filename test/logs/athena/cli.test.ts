@@ -10,9 +10,15 @@ import { albLogDayPrefix } from '../../../src/logs/s3-key.js';
 import { failureCountOf } from '../../../src/verify/gather.js';
 import { lambdaLine } from '../../helpers/alb-lines.js';
 import { fakeCli } from '../../helpers/cli.js';
-import { ACCOUNT, createMemoryBackend, NO_AWS_CONFIG_ENV, REGION } from '../../helpers/memory-backend.js';
+import {
+  ACCOUNT,
+  albLogsRoot,
+  createMemoryBackend,
+  NO_AWS_CONFIG_ENV,
+  REGION,
+} from '../../helpers/memory-backend.js';
 
-const ROOT = `s3://cli-logs/AWSLogs/${ACCOUNT}/elasticloadbalancing/${REGION}/`;
+const ROOT = albLogsRoot('cli-logs');
 const OUTPUT = 's3://cli-results/q/';
 const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
 let endpoint: AwsEndpoint;

@@ -16,7 +16,7 @@ import type { AlbLogRecord } from '../../../src/logs/record.js';
 import { albLogDayPrefix } from '../../../src/logs/s3-key.js';
 import { mutatedReal, REAL_LINES, realWithReplacements } from '../../helpers/alb-arbitraries.js';
 import { DOC_HTTPS, DOC_LAMBDA_FAILED, THROTTLED_NEW } from '../../helpers/alb-lines.js';
-import { ACCOUNT, createMemoryBackend, REGION } from '../../helpers/memory-backend.js';
+import { ACCOUNT, albLogsRoot, createMemoryBackend, REGION } from '../../helpers/memory-backend.js';
 
 /** RegexSerDe: the whole line must match (Matcher.matches), the DDL literal read as Hive reads it. */
 const REGEX = new RegExp(`^(?:${unescapeHiveString(ALB_INPUT_REGEX_LITERAL)})$`);
@@ -115,7 +115,7 @@ describe('everywhere else they agree', () => {
 describe('through the lab: the summary difference is the documented one', () => {
   let endpoint: AwsEndpoint;
   let runner: AthenaQueryRunner;
-  const root = `s3://diff-logs/AWSLogs/${ACCOUNT}/elasticloadbalancing/${REGION}/`;
+  const root = albLogsRoot('diff-logs');
   const day = Date.UTC(2026, 10, 24);
   const others = REAL_LINES.filter((l) => l !== THROTTLED_NEW);
 

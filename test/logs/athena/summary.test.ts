@@ -27,6 +27,7 @@ import {
 } from '../../helpers/alb-lines.js';
 import {
   ACCOUNT,
+  albLogsRoot,
   caught,
   createMemoryBackend,
   type MemoryBackend,
@@ -34,7 +35,7 @@ import {
 } from '../../helpers/memory-backend.js';
 
 const BUCKET = 'alb-logs';
-const ROOT = `s3://${BUCKET}/AWSLogs/${ACCOUNT}/elasticloadbalancing/${REGION}/`;
+const ROOT = albLogsRoot(BUCKET);
 const OUTPUT = 's3://athena-results/summary/';
 const T0 = Date.UTC(2026, 10, 24, 23, 50, 0);
 const REASONS = ['LambdaThrottling', 'LambdaUnhandled', 'LambdaTimeout', null, null, null, null];
