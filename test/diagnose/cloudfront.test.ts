@@ -13,7 +13,7 @@ import {
   withViewerFailures,
 } from '../../src/diagnose/cloudfront.js';
 import { configEvidenceFrom } from '../../src/diagnose/gather-cloudfront.js';
-import type { Diagnosis } from '../../src/diagnose/rules.js';
+import { diagnose } from '../../src/diagnose/rules.js';
 import { LogAggregator, type LogSummary } from '../../src/logs/aggregate.js';
 import { parseCloudFrontLine } from '../../src/logs/cloudfront/index.js';
 import { CloudFrontAggregator, type CloudFrontSummary } from '../../src/logs/cloudfront/summary.js';
@@ -264,17 +264,10 @@ describe('errorCachingTtl', () => {
 });
 
 describe('withViewerFailures', () => {
-  const healthy: Diagnosis = {
-    rootCause: 'healthy',
-    headline: 'healthy: no failures in the evidence',
-    culprit: null,
-    victims: [],
-    confidence: 0.8,
-    findings: [],
-    evidenceChain: [],
-    gaps: [],
-  };
+  // The verdict the rules give evidence with no failures, as the diagnosis hands it on.
+  const healthy = diagnose({ window: { startMs: 0, endMs: 60_000 }, gaps: [] });
   it('never reads healthy while viewers got 5xx: unexplained, with what the viewers got', () => {
+    expect(healthy.rootCause).toBe('healthy');
     const d = withViewerFailures(healthy, { logs: viewerSummary([{ origin: 7, own: 3 }]) }, undefined);
     expect(d.rootCause).toBe('unexplained');
     expect(d.headline).toBe('unexplained: 10 5xx CloudFront sent to viewers match no known cause');
