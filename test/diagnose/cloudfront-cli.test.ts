@@ -79,7 +79,8 @@ async function evidenceDir(): Promise<string> {
   return dir;
 }
 
-const args = (dir: string, id: string, ...more: string[]) => [
+/** `diagnose` over the logs in `dir` for the window the evidence covers, without AWS. */
+const logsArgs = (dir: string) => [
   'diagnose',
   '--logs',
   dir,
@@ -89,6 +90,10 @@ const args = (dir: string, id: string, ...more: string[]) => [
   '2026-11-24T10:05:00Z',
   '--no-cloudwatch',
   '--no-target-groups',
+];
+
+const args = (dir: string, id: string, ...more: string[]) => [
+  ...logsArgs(dir),
   '--distribution',
   id,
   '--endpoint-url',
@@ -146,21 +151,7 @@ describe('diagnose with CloudFront in front', () => {
     const lines = [cloudFrontLine(T0), cloudFrontLine(T0 + 1000, { status: 504, detail: 'OriginCommError' })];
     await writeFile(join(dir, 'cf.log'), `${cloudFrontFileHeader()}${lines.join('\n')}\n`);
     const c = fakeCli();
-    const code = await main(
-      [
-        'diagnose',
-        '--logs',
-        dir,
-        '--since',
-        '2026-11-24T09:59:00Z',
-        '--until',
-        '2026-11-24T10:05:00Z',
-        '--no-cloudwatch',
-        '--no-target-groups',
-        '--json',
-      ],
-      c.ctx,
-    );
+    const code = await main([...logsArgs(dir), '--json'], c.ctx);
     expect(code).toBe(6);
     const doc = JSON.parse(c.out.join(''));
     expect(doc.rootCause).toBe('unexplained');
