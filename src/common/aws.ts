@@ -150,6 +150,12 @@ const PERMISSION_HINTS: Record<string, string> = {
   DeleteFunctionConcurrency: 'lambda:DeleteFunctionConcurrency',
   DescribeTargetGroups: 'elasticloadbalancing:DescribeTargetGroups',
   DescribeTargetHealth: 'elasticloadbalancing:DescribeTargetHealth',
+  GetDistributionConfig: 'cloudfront:GetDistributionConfig',
+  StartQueryExecution: 'athena:StartQueryExecution',
+  GetQueryExecution: 'athena:GetQueryExecution',
+  GetQueryResults: 'athena:GetQueryResults',
+  StopQueryExecution: 'athena:StopQueryExecution',
+  GetTableMetadata: 'athena:GetTableMetadata',
 };
 
 /** The IAM permission an operation needs (`cloudwatch:GetMetricData`), if known. */

@@ -111,6 +111,8 @@ describe('toRemoteError', () => {
     ).toContain('lambda:GetFunctionConcurrency');
     expect(permissionFor('Lambda ListFunctions')).toBe('lambda:ListFunctions');
     expect(permissionFor('S3 GetObject s3://b/k')).toBe('s3:GetObject');
+    expect(permissionFor('CloudFront GetDistributionConfig E123')).toBe('cloudfront:GetDistributionConfig');
+    expect(permissionFor('Athena GetQueryResults 1234')).toBe('athena:GetQueryResults');
   });
 
   it('tells missing, rejected and throttled credentials and unreachable endpoints apart', () => {
