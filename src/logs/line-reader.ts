@@ -70,6 +70,45 @@ export interface LineReaderTarget {
 }
 
 const NEWLINE = 10;
+
+/**
+ * The end of a chunk that stops mid-line, kept (copied: the caller may reuse its buffer) until the
+ * next chunk completes it or the input ends. Shared by the ALB and CloudFront readers.
+ */
+export class PartialLine {
+  private parts: Buffer[] = [];
+
+  /**
+   * With a line pending, completes it from the head of `buf` and hands it to `line`; returns where
+   * `buf`'s own lines start, or -1 when `buf` holds no newline (all of it was kept).
+   */
+  complete(buf: Buffer, line: (text: string) => void): number {
+    if (this.parts.length === 0) return 0;
+    const nl = buf.indexOf(NEWLINE);
+    if (nl < 0) {
+      this.parts.push(Buffer.from(buf));
+      return -1;
+    }
+    this.parts.push(buf.subarray(0, nl + 1));
+    const text = Buffer.concat(this.parts).toString('utf8');
+    this.parts = [];
+    line(text);
+    return nl + 1;
+  }
+
+  /** Keeps `buf` from `start` on, when it does not end with a newline. */
+  keep(buf: Buffer, start: number): void {
+    if (start < buf.length) this.parts.push(Buffer.from(buf.subarray(start)));
+  }
+
+  /** The pending text at the end of the input, if any. */
+  take(): string | undefined {
+    if (this.parts.length === 0) return undefined;
+    const text = Buffer.concat(this.parts).toString('utf8');
+    this.parts = [];
+    return text;
+  }
+}
 /**
  * Bytes decoded into one string at a time: big enough to amortise calls, small enough for V8's
  * young generation. Records are slices of it (and callers may keep records): smaller blocks then.
@@ -94,7 +133,8 @@ function threadWasmScanner(): WasmBlockScanner | null {
 export class LineReader implements WasmLineSink {
   lineNo = 0;
   /** The bytes of an unfinished line, in pieces (joined once its newline arrives). */
-  private carry: Buffer[] = [];
+  private readonly partial = new PartialLine();
+  private readonly onText = (text: string) => this.text(text);
   private readonly scanner: AlbLineScanner | null;
   private readonly fieldVisitor: LogFieldVisitor | null;
   private readonly sinceMs: number;
@@ -154,21 +194,10 @@ export class LineReader implements WasmLineSink {
 
   /** Reads the whole lines of `buf`; a trailing partial line waits for the next push or `end`. */
   push(buf: Buffer): void {
-    let start = 0;
+    let start = this.partial.complete(buf, this.onText);
+    if (start < 0) return;
     const n = buf.length;
     const block = this.block;
-    if (this.carry.length > 0) {
-      const nl = buf.indexOf(NEWLINE);
-      if (nl < 0) {
-        this.carry.push(Buffer.from(buf));
-        return;
-      }
-      this.carry.push(buf.subarray(0, nl + 1));
-      const line = Buffer.concat(this.carry);
-      this.carry = [];
-      this.text(line.toString('utf8'));
-      start = nl + 1;
-    }
     const wasm = this.wasm;
     if (wasm !== null) {
       const end = buf.lastIndexOf(NEWLINE) + 1;
@@ -199,16 +228,13 @@ export class LineReader implements WasmLineSink {
       start = end;
       if (this.ctx.options.signal?.aborted) return;
     }
-    // Copied: the caller may reuse its buffer.
-    if (start < n) this.carry.push(Buffer.from(buf.subarray(start)));
+    this.partial.keep(buf, start);
   }
 
   /** The last line, when the input does not end with a newline. */
   end(): void {
-    if (this.carry.length === 0) return;
-    const rest = Buffer.concat(this.carry).toString('utf8');
-    this.carry = [];
-    this.text(rest);
+    const rest = this.partial.take();
+    if (rest !== undefined) this.text(rest);
   }
 
   /** The lines of `text`: whole lines, each ending with a newline except the last line of an input. */

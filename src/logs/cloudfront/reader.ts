@@ -1,4 +1,4 @@
-import type { FieldVisitor, LineRef } from '../line-reader.js';
+import { type FieldVisitor, type LineRef, PartialLine } from '../line-reader.js';
 import {
   type CloudFrontLayout,
   MIN_FIELD_COUNT,
@@ -132,7 +132,8 @@ function secondsOfDay(s: string, from: number, to: number): number {
  */
 export class CloudFrontObjectReader {
   lineNo = 0;
-  private carry: Buffer[] = [];
+  private readonly partial = new PartialLine();
+  private readonly onText = (text: string) => this.text(text);
   private columns: Columns = STANDARD;
   private readonly f: CloudFrontLineFields = {
     timeMs: 0,
@@ -160,20 +161,9 @@ export class CloudFrontObjectReader {
 
   /** Reads the whole lines of `buf`; a trailing partial line waits for the next push or `end`. */
   push(buf: Buffer): void {
-    let start = 0;
+    let start = this.partial.complete(buf, this.onText);
+    if (start < 0) return;
     const n = buf.length;
-    if (this.carry.length > 0) {
-      const nl = buf.indexOf(NEWLINE);
-      if (nl < 0) {
-        this.carry.push(Buffer.from(buf));
-        return;
-      }
-      this.carry.push(buf.subarray(0, nl + 1));
-      const line = Buffer.concat(this.carry);
-      this.carry = [];
-      this.text(line.toString('utf8'));
-      start = nl + 1;
-    }
     while (start < n) {
       let end = n - start <= BLOCK ? n : buf.lastIndexOf(NEWLINE, start + BLOCK - 1) + 1;
       if (end <= start) end = buf.indexOf(NEWLINE, start + BLOCK) + 1;
@@ -182,15 +172,13 @@ export class CloudFrontObjectReader {
       this.text(buf.toString('utf8', start, end));
       start = end;
     }
-    if (start < n) this.carry.push(Buffer.from(buf.subarray(start)));
+    this.partial.keep(buf, start);
   }
 
   /** The last line, when the object does not end with a newline. */
   end(): void {
-    if (this.carry.length === 0) return;
-    const rest = Buffer.concat(this.carry).toString('utf8');
-    this.carry = [];
-    this.text(rest);
+    const rest = this.partial.take();
+    if (rest !== undefined) this.text(rest);
   }
 
   private text(text: string): void {
