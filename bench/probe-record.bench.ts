@@ -5,7 +5,7 @@
  *   - records built, nothing written (what the runner makes anyway: the floor);
  *   - JSON.stringify per record, lines kept in a list and joined every 64 KiB (the recorder before
  *     session 5, reproduced here as the baseline);
- *   - Recorder.write as the probe runs it (RecordEncoder into the same list).
+ *   - Recorder.write as the probe runs it (RecordBytesEncoder straight into reused buffers).
  * Also the time the main thread spent in garbage collection, per record. Records are built fresh for
  * each line, as the runner does, and the event loop turns every 64 records (as it does between the
  * probe's responses), so finished writes are seen. Bounded: a fixed count per round.
@@ -34,8 +34,8 @@ function recordOf(i: number): ProbeRecord {
     intended: sent,
     sent,
     at: new Date(Math.floor(sent)).toISOString(),
-    latencyMs: 1 + (i % 997) / 1000,
-    serviceMs: 1 + (i % 997) / 1000,
+    latencyMs: (1000 + (i % 997)) / 1000,
+    serviceMs: (1000 + (i % 997)) / 1000,
     status: 200,
     bytes: 2,
     traceId: `Root=1-6b13e6e6-${(i * 2654435761).toString(16).padStart(24, '0').slice(-24)}`,
@@ -94,7 +94,7 @@ const dir = mkdtempSync(join(tmpdir(), 'ts-probe-record-'));
 const ways: [string, () => Promise<void>][] = [
   ['records built, nothing written', buildOnly],
   ['JSON.stringify + list of lines', () => listSink(join(dir, 'a.jsonl'), (r) => JSON.stringify(r))],
-  ['Recorder.write (RecordEncoder + list)', () => recorder(join(dir, 'c'))],
+  ['Recorder.write (bytes into reused buffers)', () => recorder(join(dir, 'c'))],
 ];
 const cpu = new Map<string, number[]>();
 const gc = new Map<string, number[]>();

@@ -82,6 +82,183 @@ function msJson(ms: number): string {
   return `${whole}.${f < 10 ? '00' : f < 100 ? '0' : ''}${f}`;
 }
 
+/** The fixed parts of a line, as bytes (all ASCII). */
+const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
+const K_SEQ = ascii('{"seq":');
+const K_URL_INDEX = ascii(',"urlIndex":');
+const K_URL_SEQ = ascii(',"urlSeq":');
+const K_URL = ascii(',"url":');
+const K_INTENDED = ascii(',"intended":');
+const K_SENT = ascii(',"sent":');
+const K_AT = ascii(',"at":');
+const K_LATENCY = ascii(',"latencyMs":');
+const K_SERVICE = ascii(',"serviceMs":');
+const K_STATUS = ascii(',"status":');
+const K_BYTES = ascii(',"bytes":');
+const K_TRACE = ascii(',"traceId":');
+const K_OK_TRUE = ascii(',"ok":true,"error":');
+const K_OK_FALSE = ascii(',"ok":false,"error":');
+const K_ORIGIN = ascii(',"origin":');
+const K_ERROR_CODE = ascii(',"errorCode":');
+const K_CLOUDFRONT = ascii(',"cloudfront":');
+const K_CACHED_TRUE = ascii(',"cached":true');
+const K_CACHED_FALSE = ascii(',"cached":false');
+const NULL = ascii('null');
+const END = ascii('}\n');
+/** Room a line needs besides its strings: keys, numbers (at most 25 bytes each), literals. */
+const FIXED_ROOM = 512;
+
+function put(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) buf[pos + i] = bytes[i]!;
+  return pos + bytes.length;
+}
+
+/** A non-negative integer below 2^53 in decimal. */
+function putUint(buf: Uint8Array, pos: number, n: number): number {
+  // Below 2^31 the digits come from int32 arithmetic; above, the top part is split off first.
+  if (n >= 2147483648) {
+    const high = Math.floor(n / 1e9);
+    const p = putUint(buf, pos, high);
+    return putDigits(buf, p, n - high * 1e9, 9);
+  }
+  const v = n | 0;
+  const digits =
+    v < 10
+      ? 1
+      : v < 100
+        ? 2
+        : v < 1000
+          ? 3
+          : v < 10000
+            ? 4
+            : v < 100000
+              ? 5
+              : v < 1000000
+                ? 6
+                : v < 10000000
+                  ? 7
+                  : v < 100000000
+                    ? 8
+                    : v < 1000000000
+                      ? 9
+                      : 10;
+  return putDigits(buf, pos, v, digits);
+}
+
+/** `v` (below 2^31) in exactly `digits` digits, zero-padded. */
+function putDigits(buf: Uint8Array, pos: number, n: number, digits: number): number {
+  let v = n | 0;
+  for (let i = pos + digits - 1; i >= pos; i--) {
+    const q = (v / 10) | 0;
+    buf[i] = 48 + v - q * 10;
+    v = q;
+  }
+  return pos + digits;
+}
+
+/**
+ * The bytes of a line of requests.jsonl, written straight into a buffer: the same text as
+ * `RecordEncoder.line` (and so JSON.stringify) without building a string per record, joining the
+ * batch or converting it to UTF-8 afterwards (see docs/performance.md for what it saves).
+ * Numbers are printed from integers and ASCII strings copied as they are; anything else (a
+ * string to escape, a number that is not a whole count or microsecond time) goes through
+ * JSON.stringify.
+ */
+export class RecordBytesEncoder {
+  /**
+   * Writes `r`'s line and a newline into `buf` at `pos`; returns where it ends, or -1 (nothing
+   * written) when the line might not fit in the room left.
+   */
+  encodeInto(r: ProbeRecord, buf: Buffer, pos: number): number {
+    // A string takes at most 6 bytes per UTF-16 unit once escaped, 3 once in UTF-8 (escapes are
+    // ASCII): 6 is a bound for both.
+    let room = FIXED_ROOM + 6 * (r.url.length + r.at.length + r.traceId.length);
+    if (r.error !== null) room += 6 * r.error.length;
+    if (r.origin !== null) room += 6 * r.origin.length;
+    if (r.errorCode !== undefined) room += 6 * r.errorCode.length + 16;
+    if (r.cloudfront !== undefined) room += 6 * r.cloudfront.length + 16;
+    if (buf.length - pos < room) return -1;
+    let p = put(buf, pos, K_SEQ);
+    p = this.count(buf, p, r.seq);
+    p = put(buf, p, K_URL_INDEX);
+    p = this.count(buf, p, r.urlIndex);
+    p = put(buf, p, K_URL_SEQ);
+    p = this.count(buf, p, r.urlSeq);
+    p = put(buf, p, K_URL);
+    p = putJsonString(buf, p, r.url);
+    p = put(buf, p, K_INTENDED);
+    const intendedFrom = p;
+    p = this.ms(buf, p, r.intended);
+    const intendedTo = p;
+    p = put(buf, p, K_SENT);
+    // In the closed loop a request is sent when intended: the same bytes again.
+    if (r.sent === r.intended) for (let i = intendedFrom; i < intendedTo; i++) buf[p++] = buf[i]!;
+    else p = this.ms(buf, p, r.sent);
+    p = put(buf, p, K_AT);
+    p = putJsonString(buf, p, r.at);
+    p = put(buf, p, K_LATENCY);
+    p = this.ms(buf, p, r.latencyMs);
+    p = put(buf, p, K_SERVICE);
+    p = this.ms(buf, p, r.serviceMs);
+    p = put(buf, p, K_STATUS);
+    p = r.status === null ? put(buf, p, NULL) : this.count(buf, p, r.status);
+    p = put(buf, p, K_BYTES);
+    p = this.count(buf, p, r.bytes);
+    p = put(buf, p, K_TRACE);
+    p = putJsonString(buf, p, r.traceId);
+    p = put(buf, p, r.ok ? K_OK_TRUE : K_OK_FALSE);
+    p = r.error === null ? put(buf, p, NULL) : putJsonString(buf, p, r.error);
+    p = put(buf, p, K_ORIGIN);
+    p = r.origin === null ? put(buf, p, NULL) : putJsonString(buf, p, r.origin);
+    if (r.errorCode !== undefined) p = putJsonString(buf, put(buf, p, K_ERROR_CODE), r.errorCode);
+    if (r.cloudfront !== undefined) p = putJsonString(buf, put(buf, p, K_CLOUDFRONT), r.cloudfront);
+    if (r.cached !== undefined) p = put(buf, p, r.cached ? K_CACHED_TRUE : K_CACHED_FALSE);
+    return put(buf, p, END);
+  }
+
+  /** A count (seq, status, bytes): an integer printed digit by digit, else as JSON prints it. */
+  private count(buf: Buffer, p: number, n: number): number {
+    if (Number.isSafeInteger(n) && n >= 0) return putUint(buf, p, n);
+    return p + buf.write(jsonNumber(n), p, 'latin1');
+  }
+
+  /** A time in ms, as `msJson` prints it (see there why this is exact). */
+  private ms(buf: Buffer, p: number, ms: number): number {
+    if (!(ms >= 0 && ms < EXACT_MS_BELOW)) return p + buf.write(jsonNumber(ms), p, 'latin1');
+    const k = Math.round(ms * 1000);
+    if (k / 1000 !== ms) return p + buf.write(jsonNumber(ms), p, 'latin1');
+    const whole = Math.floor(k / 1000);
+    let f = k - whole * 1000;
+    let q = putUint(buf, p, whole);
+    if (f === 0) return q;
+    buf[q++] = 46; // '.'
+    buf[q++] = 48 + Math.floor(f / 100);
+    f %= 100;
+    if (f === 0) return q;
+    buf[q++] = 48 + Math.floor(f / 10);
+    f %= 10;
+    if (f === 0) return q;
+    buf[q++] = 48 + f;
+    return q;
+  }
+}
+
+/**
+ * A JSON string: copied byte by byte when it is printable ASCII without quote or backslash (URLs,
+ * times, trace ids), else JSON.stringify's escaping in UTF-8.
+ */
+function putJsonString(buf: Buffer, pos: number, s: string): number {
+  buf[pos] = 34;
+  let p = pos + 1;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 34 || c === 92) return pos + buf.write(JSON.stringify(s), pos, 'utf8');
+    buf[p++] = c;
+  }
+  buf[p] = 34;
+  return p + 1;
+}
+
 /**
  * `JSON.stringify(record)` for a requests.jsonl line, byte for byte (same keys, same order, same
  * number and string forms), at a fraction of the cost: the keys are fixed text and the strings

@@ -12,7 +12,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describeCause, ThrottlescopeError } from '../common/errors.js';
 import { HAR_CREATOR, type HarEntry } from './har.js';
-import { type ProbeRecord, RecordEncoder } from './record.js';
+import { type ProbeRecord, RecordBytesEncoder, RecordEncoder } from './record.js';
 
 export const FILES = {
   requests: 'requests.jsonl',
@@ -23,6 +23,10 @@ export const FILES = {
 
 /** Batch size before a write; also flushed every FLUSH_INTERVAL_MS. */
 const BATCH_BYTES = 64 * 1024;
+/** A batch of records plus room for the line that crosses BATCH_BYTES. */
+const RECORD_BUFFER_BYTES = BATCH_BYTES + 16 * 1024;
+/** Written buffers kept for reuse. */
+const SPARE_BUFFERS = 4;
 const FLUSH_INTERVAL_MS = 250;
 /** Beyond this many bytes queued in a stream, producers should wait. */
 const HIGH_WATER = 8 * 1024 * 1024;
@@ -66,6 +70,13 @@ class LineSink {
     this.stream.write(chunk);
   }
 
+  /** Bytes written behind the batch (in order); `written` once the file has them. */
+  writeBytes(bytes: Buffer, written?: () => void): void {
+    this.flush();
+    if (this.error) return;
+    this.stream.write(bytes, written);
+  }
+
   get queued(): number {
     return this.stream.writableLength + this.batchBytes;
   }
@@ -80,6 +91,58 @@ class LineSink {
     } catch {
       // The 'error' listener has recorded it.
     }
+  }
+}
+
+/**
+ * requests.jsonl: lines encoded straight into a buffer (RecordBytesEncoder), written when it holds
+ * BATCH_BYTES. A written buffer comes back for reuse once the file has it, so a long run writes
+ * from a handful of buffers.
+ */
+class RecordSink {
+  private buf: Buffer;
+  private pos = 0;
+  private readonly spare: Buffer[] = [];
+  private readonly encoder = new RecordBytesEncoder();
+  private readonly text = new RecordEncoder();
+
+  constructor(readonly lines: LineSink) {
+    this.buf = Buffer.allocUnsafeSlow(RECORD_BUFFER_BYTES);
+  }
+
+  write(record: ProbeRecord): void {
+    let end = this.encoder.encodeInto(record, this.buf, this.pos);
+    if (end < 0) {
+      this.flush();
+      end = this.encoder.encodeInto(record, this.buf, 0);
+      // Longer than a whole buffer (a URL of tens of kilobytes): written on its own.
+      if (end < 0) {
+        this.lines.writeBytes(Buffer.from(this.text.line(record, '\n')));
+        return;
+      }
+    }
+    this.pos = end;
+    if (this.pos >= BATCH_BYTES) this.flush();
+  }
+
+  flush(): void {
+    if (this.pos === 0 || this.lines.error) return;
+    const full = this.buf;
+    const bytes = this.pos;
+    this.buf = this.spare.pop() ?? Buffer.allocUnsafeSlow(RECORD_BUFFER_BYTES);
+    this.pos = 0;
+    this.lines.writeBytes(full.subarray(0, bytes), () => {
+      if (this.spare.length < SPARE_BUFFERS) this.spare.push(full);
+    });
+  }
+
+  get queued(): number {
+    return this.lines.queued + this.pos;
+  }
+
+  async end(): Promise<void> {
+    this.flush();
+    await this.lines.end();
   }
 }
 
@@ -121,13 +184,14 @@ export class Recorder {
   /** Set on the first write failure. */
   error: OutputError | undefined;
   records = 0;
-  private readonly encoder = new RecordEncoder();
+  private readonly requests: RecordSink;
 
   private constructor(
     readonly dir: string,
-    private readonly requests: LineSink,
+    requests: LineSink,
     private readonly har: LineSink,
   ) {
+    this.requests = new RecordSink(requests);
     this.sinks = [requests, har];
     this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
     this.timer.unref();
@@ -171,7 +235,7 @@ export class Recorder {
   write(record: ProbeRecord): void {
     if (this.closed) return;
     this.records++;
-    this.requests.push(this.encoder.line(record, '\n'));
+    this.requests.write(record);
   }
 
   writeFailure(entry: HarEntry): void {
@@ -186,7 +250,7 @@ export class Recorder {
 
   /** True when the disk is behind: producers should `await drained()` before sending more. */
   get congested(): boolean {
-    return this.sinks.some((s) => s.queued > HIGH_WATER);
+    return this.requests.queued > HIGH_WATER || this.har.queued > HIGH_WATER;
   }
 
   async drained(): Promise<void> {
@@ -197,7 +261,8 @@ export class Recorder {
   }
 
   flush(): void {
-    for (const s of this.sinks) s.flush();
+    this.requests.flush();
+    this.har.flush();
   }
 
   /** Flushes and closes every file; writes summary.json and the final run.json. Idempotent. */

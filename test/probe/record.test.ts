@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CLOUDFRONT_HOPS, ERROR_CLASSES, ORIGINS } from '../../src/probe/classify.js';
-import { type ProbeRecord, RecordEncoder } from '../../src/probe/record.js';
+import { type ProbeRecord, RecordBytesEncoder, RecordEncoder } from '../../src/probe/record.js';
 
 /** Times as the runner makes them (roundMs: whole microseconds), and any double at all. */
 const ms = fc.oneof(
@@ -135,5 +135,103 @@ describe('RecordEncoder', () => {
     // Assert
     expect(line).toBe(JSON.stringify(r));
     expect(JSON.parse(line).intended).toBeNull();
+  });
+});
+
+/** The line RecordBytesEncoder writes, read back as text (without its newline). */
+function bytesLine(encoder: RecordBytesEncoder, r: ProbeRecord, buf = Buffer.alloc(1 << 20)): string {
+  const end = encoder.encodeInto(r, buf, 3);
+  expect(buf[end - 1]).toBe(10);
+  return buf.toString('utf8', 3, end - 1);
+}
+
+describe('RecordBytesEncoder', () => {
+  it('writes every record as the bytes of JSON.stringify and a newline, also when strings repeat or change between lines', () => {
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 8 }), (records) => {
+        // Prepare: one encoder and one buffer across the lines, as the recorder keeps them
+        const encoder = new RecordBytesEncoder();
+        const buf = Buffer.alloc(1 << 20);
+        let pos = 0;
+        // Act
+        for (const r of records) pos = encoder.encodeInto(r, buf, pos);
+        // Assert
+        expect(buf.toString('utf8', 0, pos)).toBe(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('writes every whole-microsecond time as JSON.stringify does, and any other number the general way', () => {
+    // Prepare
+    const encoder = new RecordBytesEncoder();
+    const buf = Buffer.alloc(4096);
+    const times = [
+      0,
+      -0,
+      0.001,
+      0.01,
+      0.1,
+      0.5,
+      1,
+      1.05,
+      9.999,
+      10,
+      100,
+      1796466406363.937,
+      1e21,
+      -1,
+      0.0001,
+      NaN,
+    ];
+    for (let k = 0; k < 30_000; k++) times.push((1_796_466_406_363_000 + k * 7919) / 1000, k / 1000, k * 0.1);
+    for (let k = 2 ** 42 * 1000 - 2000; k < 2 ** 42 * 1000 + 2000; k++) times.push(k / 1000);
+    for (const t of times) {
+      const r: ProbeRecord = {
+        ...BASE,
+        seq: Math.floor(t),
+        intended: t,
+        sent: t,
+        latencyMs: t,
+        serviceMs: t / 3,
+      };
+      // Act
+      const line = bytesLine(encoder, r, buf);
+      // Assert
+      if (line !== JSON.stringify(r)) expect(line).toBe(JSON.stringify(r));
+    }
+  });
+
+  it('writes every field a record can have, escaped strings and non-ASCII included', () => {
+    // Prepare
+    const every: Required<ProbeRecord> = {
+      ...BASE,
+      url: 'http://a/é?"q"=\\',
+      traceId: 'Root=\u0001',
+      ok: false,
+      status: 502,
+      error: 'other',
+      origin: 'cloudfront',
+      errorCode: 'E_Ω',
+      cloudfront: 'generated',
+      cached: false,
+    };
+    // Act
+    const line = bytesLine(new RecordBytesEncoder(), every);
+    // Assert
+    expect(line).toBe(JSON.stringify(every));
+  });
+
+  it('writes nothing and says so when the line might not fit in the room left', () => {
+    // Prepare: room for the fixed part, not for a long URL
+    const buf = Buffer.alloc(2048, 0x2a);
+    const long: ProbeRecord = { ...BASE, url: `http://a/${'x'.repeat(4000)}` };
+    // Act
+    const end = new RecordBytesEncoder().encodeInto(long, buf, 0);
+    const fits = new RecordBytesEncoder().encodeInto(BASE, buf, 0);
+    // Assert
+    expect(end).toBe(-1);
+    expect(buf.subarray(fits).every((b) => b === 0x2a)).toBe(true);
+    expect(new RecordBytesEncoder().encodeInto(BASE, buf, buf.length - 100)).toBe(-1);
   });
 });

@@ -208,3 +208,29 @@ describe('summary: several URLs', () => {
     ).toBe(10);
   });
 });
+
+describe('summary: service time histogram', () => {
+  it('gives service-time percentiles of the services, whether they equal the latencies throughout, at first only, or never', () => {
+    // Prepare: closed-loop records (service = latency), then open-model ones (service < latency)
+    const sameFirst = records(Array.from({ length: 200 }, () => o)).map((r, i) =>
+      i < 150
+        ? { ...r, latencyMs: 100 + i, serviceMs: 100 + i }
+        : { ...r, latencyMs: 900 + i, serviceMs: 1 + i },
+    );
+    const allSame = sameFirst.slice(0, 150);
+    const neverSame = sameFirst.slice(150);
+    const exact = (rs: ProbeRecord[]) => {
+      const v = rs.map((r) => r.serviceMs).sort((a, b) => a - b);
+      return { p50: v[Math.ceil(v.length * 0.5) - 1], max: v[v.length - 1] };
+    };
+    for (const rs of [sameFirst, allSame, neverSame]) {
+      // Act
+      const s = summarize(['http://a/'], rs);
+      // Assert: HDR at 3 significant digits
+      expect(s.serviceMs.p50).toBeCloseTo(exact(rs).p50!, 0);
+      expect(s.serviceMs.max).toBeCloseTo(exact(rs).max!, 0);
+      expect(s.urls[0]!.serviceMs).toEqual(s.serviceMs);
+    }
+    expect(summarize(['http://a/'], sameFirst).latencyMs.max).toBeCloseTo(1099, 0);
+  });
+});
