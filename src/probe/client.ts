@@ -101,22 +101,32 @@ export function parseRawHeaders(raw: Buffer[] | string[] | null): IncomingHttpHe
 }
 
 /**
- * One exchange; `capture(status)` decides whether the body is kept. `done` is called exactly once,
+ * One exchange, and its outcome once settled (the exchange object is the outcome: no second object
+ * per request). `capture(status)` decides whether the body is kept. `done` is called exactly once,
  * synchronously from the callback that ends the exchange (so a closed loop can send its next
- * request at once, on a connection that is free again).
+ * request at once, on a connection that is free again). Subclasses carry the caller's own
+ * bookkeeping for the request, so one object per request holds it all.
  */
-export class Exchange implements Dispatcher.DispatchHandler {
+export class Exchange implements Dispatcher.DispatchHandler, ExchangeOutcome {
   private abortFn: ((err?: Error) => void) | undefined;
   private rawHeaders: Buffer[] | string[] | null = null;
   private settled = false;
   private abortWith: Error | undefined;
-  private status: number | null = null;
-  private statusText = '';
-  private headersAt: number | undefined;
-  private bytes = 0;
   private chunks: Buffer[] | null = null;
   private kept = 0;
-  private truncated = false;
+
+  status: number | null = null;
+  statusText = '';
+  headers: IncomingHttpHeaders | null = null;
+  bytes = 0;
+  body: Buffer | null = null;
+  bodyTruncated = false;
+  error: Error | null = null;
+  stopped = false;
+  headersAt: number | undefined = undefined;
+  endAt = 0;
+  /** performance.now() after which the exchange fails as a timeout (see `expireIfDue`). */
+  deadline = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly dispatcher: Dispatcher,
@@ -124,11 +134,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly timeoutMs: number,
     private readonly capture: (status: number) => boolean,
     private readonly capBytes: number,
-    private readonly done: (outcome: ExchangeOutcome) => void,
+    private readonly done: (exchange: Exchange) => void,
   ) {}
-
-  /** performance.now() after which the exchange fails as a timeout (see `expireIfDue`). */
-  deadline = Number.POSITIVE_INFINITY;
 
   /**
    * Sends the request at `nowPerf` (performance.now(), just read by the caller); `done` may be
@@ -138,18 +145,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
    */
   start(nowPerf: number): void {
     this.deadline = nowPerf + this.timeoutMs;
-    const req = this.req;
     try {
-      this.dispatcher.dispatch(
-        {
-          path: req.path,
-          method: req.method as Dispatcher.HttpMethod,
-          headers: req.headers,
-          body: req.body,
-          reset: req.reset,
-        },
-        this,
-      );
+      // The request options are the ExchangeRequest itself: undici reads these fields from it.
+      this.dispatcher.dispatch(this.req as Dispatcher.DispatchOptions, this);
     } catch (error) {
       this.fail(error instanceof Error ? error : new Error(String(error)));
     }
@@ -197,11 +195,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.chunks) {
       const room = this.capBytes - this.kept;
       if (room <= 0) {
-        this.truncated = true;
+        this.bodyTruncated = true;
       } else if (chunk.length > room) {
         this.chunks.push(Buffer.from(chunk.subarray(0, room)));
         this.kept += room;
-        this.truncated = true;
+        this.bodyTruncated = true;
       } else {
         this.chunks.push(chunk);
         this.kept += chunk.length;
@@ -233,17 +231,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private settle(error: Error | null, stopped: boolean): void {
     if (this.settled) return;
     this.settled = true;
-    this.done({
-      status: this.status,
-      statusText: this.statusText,
-      headers: this.chunks ? parseRawHeaders(this.rawHeaders) : null,
-      bytes: this.bytes,
-      body: this.chunks ? Buffer.concat(this.chunks) : null,
-      bodyTruncated: this.truncated,
-      error,
-      stopped,
-      headersAt: this.headersAt,
-      endAt: performance.now(),
-    });
+    this.error = error;
+    this.stopped = stopped;
+    if (this.chunks) {
+      this.headers = parseRawHeaders(this.rawHeaders);
+      this.body = Buffer.concat(this.chunks);
+    }
+    this.endAt = performance.now();
+    this.done(this);
   }
 }

@@ -326,10 +326,38 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
     };
   }
 
+  /** What happens when an exchange ends: the same function for every request (no closure each). */
+  const onSettled = (exchange: Exchange): void => {
+    const ex = exchange as ProbeExchange;
+    const t = ex.target;
+    inFlight.delete(ex);
+    t.inFlight--;
+    // This runs inside undici's response callbacks: an exception must not escape into them.
+    try {
+      if (ex.stopped) builder.skip(ex.seq);
+      else
+        recordOutcome(
+          t,
+          ex.seq,
+          ex.urlSeq,
+          ex.intended,
+          ex.sentPerf,
+          ex.traceId,
+          ex.path,
+          ex.sentHeaders,
+          ex,
+        );
+    } catch (error) {
+      failRun(error);
+    }
+    // After a transport error undici is still failing the connection's other requests and
+    // wants its queue left alone: the next send waits for the next turn of the event loop.
+    if (ex.error === null) ex.after();
+    else setImmediate(ex.after);
+  };
+
   /** Sends one request; `after` runs once its outcome is recorded (synchronously from its end). */
   function send(t: Target, d: Dispatcher, intendedPerf: number | undefined, after: () => void): void {
-    const mySeq = ++seq;
-    const urlSeq = ++t.started;
     const sentPerf = performance.now();
     const root = traceIds.next(performance.timeOrigin + sentPerf);
     const traceId = `Root=${root}`;
@@ -338,30 +366,24 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
       : t.path;
     const headers =
       baseHeaderList.length === 0 ? [TRACE_HEADER, traceId] : [...baseHeaderList, TRACE_HEADER, traceId];
-    const intended = intendedPerf ?? sentPerf;
     if (intendedPerf !== undefined) lags.add(sentPerf - intendedPerf);
-    const ex = new Exchange(
+    const ex = new ProbeExchange(
       d,
       { path, method: options.method, headers, body: options.body, reset: !options.keepAlive },
       options.timeoutMs,
       capture,
       captureBytes,
-      (outcome) => {
-        inFlight.delete(ex);
-        t.inFlight--;
-        // This runs inside undici's response callbacks: an exception must not escape into them.
-        try {
-          if (outcome.stopped) builder.skip(mySeq);
-          else recordOutcome(t, mySeq, urlSeq, intended, sentPerf, traceId, path, headers, outcome);
-        } catch (error) {
-          failRun(error);
-        }
-        // After a transport error undici is still failing the connection's other requests and
-        // wants its queue left alone: the next send waits for the next turn of the event loop.
-        if (outcome.error === null) after();
-        else setImmediate(after);
-      },
+      onSettled,
     );
+    ex.seq = ++seq;
+    ex.urlSeq = ++t.started;
+    ex.target = t;
+    ex.intended = intendedPerf ?? sentPerf;
+    ex.sentPerf = sentPerf;
+    ex.traceId = traceId;
+    ex.path = path;
+    ex.sentHeaders = headers;
+    ex.after = after;
     inFlight.add(ex);
     t.inFlight++;
     ex.start(sentPerf);
@@ -507,6 +529,22 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
   if (outputError) throw outputError;
   return { summary, run, interrupted: stoppedBy === 'signal' };
 }
+
+/** An exchange with the runner's bookkeeping for its request (set before it starts). */
+class ProbeExchange extends Exchange {
+  seq = 0;
+  urlSeq = 0;
+  target!: Target;
+  /** performance.now() of the intended and the actual send. */
+  intended = 0;
+  sentPerf = 0;
+  traceId = '';
+  path = '';
+  sentHeaders: string[] = EMPTY_HEADERS;
+  after: () => void = noop;
+}
+const EMPTY_HEADERS: string[] = [];
+const noop = (): void => {};
 
 /** The most specific code in an error's cause chain, else its class name (HTTPParserError). */
 function firstCode(error: unknown): string | undefined {
