@@ -320,24 +320,38 @@ export class StreamStats {
  * skipped (a request stopped by Ctrl-C is never recorded: `skip(seq)`).
  */
 export class SummaryBuilder {
-  readonly overall = new StreamStats(false);
+  readonly overall: StreamStats;
   readonly perUrl: StreamStats[];
-  private readonly pending = new Map<number, ProbeRecord | null>();
+  /**
+   * One URL: the run's stream is that URL's (the same records in the same order), so it is one
+   * StreamStats counted once per record, not two.
+   */
+  private readonly single: boolean;
+  /**
+   * Records that arrived ahead of an earlier one still in flight, at seq % length (null: skipped).
+   * A ring, not a map: with C requests in flight a record is at most about C ahead.
+   */
+  private ahead: (ProbeRecord | null | undefined)[] = new Array(64);
+  private aheadCount = 0;
+  /** Highest sequence number waiting in `ahead`. */
+  private aheadMax = 0;
   private next = 1;
 
   constructor(readonly urls: readonly string[]) {
     this.perUrl = urls.map(() => new StreamStats());
+    this.single = this.perUrl.length === 1;
+    this.overall = this.single ? this.perUrl[0]! : new StreamStats(false);
   }
 
   add(record: ProbeRecord): void {
     this.overall.count(record);
-    this.perUrl[record.urlIndex]?.count(record);
+    if (!this.single) this.perUrl[record.urlIndex]?.count(record);
     if (record.seq === this.next) {
       this.feed(record);
       this.next++;
-      this.drain();
+      if (this.aheadCount > 0) this.drain();
     } else if (record.seq > this.next) {
-      this.pending.set(record.seq, record);
+      this.hold(record.seq, record);
     }
   }
 
@@ -345,32 +359,57 @@ export class SummaryBuilder {
   skip(seq: number): void {
     if (seq === this.next) {
       this.next++;
-      this.drain();
+      if (this.aheadCount > 0) this.drain();
     } else if (seq > this.next) {
-      this.pending.set(seq, null);
+      this.hold(seq, null);
     }
   }
 
   /** Feeds whatever is still waiting, in sequence order, treating missing numbers as skipped. */
   finish(): void {
-    const rest = [...this.pending.keys()].sort((a, b) => a - b);
-    for (const seq of rest) {
-      const r = this.pending.get(seq);
+    for (let seq = this.next; this.aheadCount > 0 && seq <= this.aheadMax; seq++) {
+      const i = seq % this.ahead.length;
+      const r = this.ahead[i];
+      if (r === undefined) continue;
+      this.ahead[i] = undefined;
+      this.aheadCount--;
       if (r) this.feed(r);
       this.next = seq + 1;
     }
-    this.pending.clear();
   }
 
   /** Records waiting for an earlier one (in flight). */
   get waiting(): number {
-    return this.pending.size;
+    return this.aheadCount;
+  }
+
+  private hold(seq: number, r: ProbeRecord | null): void {
+    if (seq - this.next >= this.ahead.length) this.grow(seq - this.next + 1);
+    const i = seq % this.ahead.length;
+    if (this.ahead[i] === undefined) this.aheadCount++;
+    this.ahead[i] = r;
+    if (seq > this.aheadMax) this.aheadMax = seq;
+  }
+
+  /** A ring long enough for `span` numbers from `next` on, entries moved to their new places. */
+  private grow(span: number): void {
+    let size = this.ahead.length * 2;
+    while (size < span) size *= 2;
+    const ring: (ProbeRecord | null | undefined)[] = new Array(size);
+    for (let seq = this.next; seq <= this.aheadMax; seq++) {
+      const r = this.ahead[seq % this.ahead.length];
+      if (r !== undefined) ring[seq % size] = r;
+    }
+    this.ahead = ring;
   }
 
   private drain(): void {
-    while (this.pending.size > 0 && this.pending.has(this.next)) {
-      const r = this.pending.get(this.next);
-      this.pending.delete(this.next);
+    while (this.aheadCount > 0) {
+      const i = this.next % this.ahead.length;
+      const r = this.ahead[i];
+      if (r === undefined) return;
+      this.ahead[i] = undefined;
+      this.aheadCount--;
       if (r) this.feed(r);
       this.next++;
     }
@@ -378,7 +417,7 @@ export class SummaryBuilder {
 
   private feed(r: ProbeRecord): void {
     this.overall.sequence(r);
-    this.perUrl[r.urlIndex]?.sequence(r);
+    if (!this.single) this.perUrl[r.urlIndex]?.sequence(r);
   }
 
   /** The summary as of now (call finish() first for the final one). */

@@ -57,6 +57,44 @@ describe('summary: counts and episodes', () => {
     expect(s.successRate).toBeCloseTo(0.4);
   });
 
+  it('gives the same summary whatever order records complete in, however far ahead, with skipped numbers, for one URL or two', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 400 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.boolean(),
+        (pattern, seed, twoUrls) => {
+          // Prepare: records of one or two URLs; some numbers stopped in flight (skipped)
+          const urls = twoUrls ? ['http://a/', 'http://b/'] : ['http://a/'];
+          const recs = records(pattern).map((r, i) => ({
+            ...r,
+            urlIndex: twoUrls ? i % 2 : 0,
+            url: urls[twoUrls ? i % 2 : 0]!,
+          }));
+          const skipped = new Set(recs.filter((_, i) => (i * 7 + seed) % 11 === 0).map((r) => r.seq));
+          const kept = recs.filter((r) => !skipped.has(r.seq));
+          // A seeded shuffle: any record may arrive far ahead of earlier ones
+          const events: (ProbeRecord | number)[] = [...kept, ...skipped];
+          let x = seed || 1;
+          for (let i = events.length - 1; i > 0; i--) {
+            x = (x * 1103515245 + 12345) % 2 ** 31;
+            const j = x % (i + 1);
+            [events[i], events[j]] = [events[j]!, events[i]!];
+          }
+          const b = new SummaryBuilder(urls);
+          // Act
+          for (const e of events) typeof e === 'number' ? b.skip(e) : b.add(e);
+          const waitingBeforeFinish = b.waiting;
+          b.finish();
+          // Assert: as if they had come in order
+          expect(waitingBeforeFinish).toBe(0);
+          expect(b.summary()).toEqual(summarize(urls, kept));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('gives the same summary whatever order records complete in', () => {
     const recs = records([o, F, F, o, F, F, F, o, o, F, o]);
     const shuffled = [recs[3]!, recs[0]!, recs[10]!, recs[1]!, recs[2]!, recs[9]!, ...recs.slice(4, 9)];
