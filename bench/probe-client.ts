@@ -5,6 +5,10 @@
  * threads) per request over the run only (not module loading).
  *   node --import tsx bench/probe-client.ts probe URL CONNECTIONS SECONDS [OUT_DIR]
  *   node --import tsx bench/probe-client.ts autocannon URL CONNECTIONS SECONDS [WORKERS]
+ *   node --import tsx bench/probe-client.ts autocannon-headers URL CONNECTIONS SECONDS
+ * `autocannon-headers` sends the probe's request as undici writes it: its `connection: keep-alive` and an
+ * X-Amzn-Trace-Id header of the same length (fixed, as autocannon repeats one request), so the server
+ * does the same work per request as for the probe.
  * `probe` runs the CLI command users run (`throttlescope probe URL -c C -d Ss --json [--out DIR]`,
  * progress lines included) and, with --out, counts the lines of requests.jsonl.
  */
@@ -70,11 +74,23 @@ interface AutocannonResult {
 }
 type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
 
-async function autocannon(): Promise<void> {
+/** The headers the probe sends besides `host` (see the file comment). */
+const PROBE_HEADERS = {
+  connection: 'keep-alive',
+  'x-amzn-trace-id': 'Root=1-6b140770-b9e9dde0ac3b116d8f3e20f1',
+};
+
+async function autocannon(withProbeHeaders: boolean): Promise<void> {
   const run = createRequire(import.meta.url)('autocannon') as Autocannon;
   const workers = extra ? Number(extra) : 0;
   const cpu = process.cpuUsage();
-  const r = await run({ url, connections, duration: seconds, ...(workers > 0 ? { workers } : {}) });
+  const r = await run({
+    url,
+    connections,
+    duration: seconds,
+    ...(workers > 0 ? { workers } : {}),
+    ...(withProbeHeaders ? { headers: PROBE_HEADERS } : {}),
+  });
   const used = process.cpuUsage(cpu);
   process.stdout.write(
     `${JSON.stringify({
@@ -87,5 +103,6 @@ async function autocannon(): Promise<void> {
 }
 
 if (kind === 'probe') await probe();
-else if (kind === 'autocannon') await autocannon();
+else if (kind === 'autocannon') await autocannon(false);
+else if (kind === 'autocannon-headers') await autocannon(true);
 else throw new Error(`unknown client ${kind}`);

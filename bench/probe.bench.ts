@@ -3,7 +3,8 @@
  * process, so it shares no event loop with a client), in the same run:
  *   1. closed loop at 10 and 50 connections: autocannon (one process, its default) vs
  *      `throttlescope probe -c C` with --out (every request to requests.jsonl: the mode users run)
- *      and without; also autocannon with 2 worker threads, for reference. Each measurement is a
+ *      and without; also, for reference, autocannon with 2 worker threads, and autocannon sending the
+ *      probe's request headers (the server's work per request then matches the probe's). Each measurement is a
  *      fresh process (bench/probe-client.ts); rounds are interleaved (the order rotates each round)
  *      and medians reported, with the client's CPU time per request (less sensitive to the other
  *      processes on the machine than req/s) and the load average around the run;
@@ -12,7 +13,8 @@
  * Run: npm run bench probe
  * Env: BENCH_SECONDS (default 6), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default "10,50"; "" skips
  *      the closed loop),
- *      BENCH_CLIENTS (default "autocannon,probe-out,probe,autocannon-w2"), BENCH_RATE (default 1000),
+ *      BENCH_CLIENTS (default "autocannon,probe-out,probe,autocannon-headers,autocannon-w2"),
+ *      BENCH_RATE (default 1000),
  *      BENCH_MEMORY_REQUESTS (e.g. 1000000).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -28,7 +30,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const list = (text: string) => text.split(',').filter((x) => x !== '');
 const CONNECTIONS = list(process.env.BENCH_CONNECTIONS ?? '10,50').map(Number);
-const CLIENTS = list(process.env.BENCH_CLIENTS ?? 'autocannon,probe-out,probe,autocannon-w2');
+const CLIENTS = list(
+  process.env.BENCH_CLIENTS ?? 'autocannon,probe-out,probe,autocannon-headers,autocannon-w2',
+);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const MEMORY_REQUESTS = Number(process.env.BENCH_MEMORY_REQUESTS ?? 0);
 
@@ -59,6 +63,8 @@ const load = () =>
     .join(' ');
 
 interface Measured {
+  /** The server's CPU time per request over the run (Linux: /proc; NaN elsewhere). */
+  serverCpuUs: number;
   requests: number;
   failed: number;
   seconds: number;
@@ -67,10 +73,24 @@ interface Measured {
   rps: number;
 }
 
+/** CPU seconds a process has used (user + system), from /proc (clock ticks of 1/100 s); NaN off Linux. */
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+let serverPid: number | undefined;
+
 /** One client run in its own process; bounded by its duration plus a margin. */
 function measure(client: string, url: string, connections: number, seconds: number, dir: string): Measured {
   const args = ['--import', 'tsx', join(here, 'probe-client.ts')];
   if (client === 'autocannon') args.push('autocannon', url, String(connections), String(seconds));
+  else if (client === 'autocannon-headers')
+    args.push('autocannon-headers', url, String(connections), String(seconds));
   else if (client === 'autocannon-w2')
     args.push('autocannon', url, String(connections), String(seconds), '2');
   else if (client === 'probe') args.push('probe', url, String(connections), String(seconds));
@@ -78,13 +98,15 @@ function measure(client: string, url: string, connections: number, seconds: numb
     rmSync(dir, { recursive: true, force: true });
     args.push('probe', url, String(connections), String(seconds), dir);
   } else throw new Error(`unknown client ${client}`);
+  const serverBefore = cpuSecondsOf(serverPid);
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: (seconds + 60) * 1000 });
+  const serverSeconds = cpuSecondsOf(serverPid) - serverBefore;
   if (r.status !== 0) throw new Error(`${client} failed: ${r.stderr}`);
-  const m = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Omit<Measured, 'rps'>;
+  const m = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Omit<Measured, 'rps' | 'serverCpuUs'>;
   if (m.lines !== undefined && m.lines !== m.requests) {
     throw new Error(`${client}: requests.jsonl has ${m.lines} lines for ${m.requests} requests`);
   }
-  return { ...m, rps: m.requests / m.seconds };
+  return { ...m, rps: m.requests / m.seconds, serverCpuUs: (serverSeconds * 1e6) / m.requests };
 }
 
 const median = (xs: number[]): number => {
@@ -95,6 +117,7 @@ const median = (xs: number[]): number => {
 
 async function main(): Promise<void> {
   const { url, child } = await startServer();
+  serverPid = child.pid;
   const dir = mkdtempSync(join(tmpdir(), 'ts-probe-bench-'));
   try {
     line('bench', `probe, loopback ${url}, ${SECONDS}s per measurement, ${ROUNDS} interleaved rounds`);
@@ -121,7 +144,12 @@ async function main(): Promise<void> {
       process.stdout.write(`\n-- closed loop, ${c} connections (median of ${ROUNDS}; rounds in brackets)\n`);
       const med = (client: string) => {
         const list = runs.get(`${client}@${c}`) ?? [];
-        return { rps: median(list.map((x) => x.rps)), cpu: median(list.map((x) => x.cpuUs)), list };
+        return {
+          rps: median(list.map((x) => x.rps)),
+          cpu: median(list.map((x) => x.cpuUs)),
+          server: median(list.map((x) => x.serverCpuUs)),
+          list,
+        };
       };
       const peer = med('autocannon');
       for (const client of CLIENTS) {
@@ -130,6 +158,8 @@ async function main(): Promise<void> {
         const cpus = m.list.map((x) => x.cpuUs.toFixed(1)).join(' ');
         line(`${client} req/s`, `${m.rps.toFixed(0)}  [${rounds}]`);
         line(`${client} client CPU µs/request`, `${m.cpu.toFixed(1)}  [${cpus}]`);
+        // Counted in whole 10 ms ticks over the run (the client's start-up included): a rough figure.
+        line(`${client} server CPU µs/request`, m.server.toFixed(1));
         if (client !== 'autocannon') {
           line(`${client}/autocannon req/s ratio (of medians)`, `${(m.rps / peer.rps).toFixed(2)}x`);
           // Per round: each client against the autocannon run of the same round.
