@@ -83,15 +83,12 @@ function msJson(ms: number): string {
 }
 
 /** The fixed parts of a line, as bytes (all ASCII). */
-const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
+// Buffers like the one written to, so that the copying code sees one array type (stays fast).
+const ascii = (text: string): Buffer => Buffer.from(text, 'latin1');
 const K_SEQ = ascii('{"seq":');
 const K_URL_INDEX = ascii(',"urlIndex":');
 const K_URL_SEQ = ascii(',"urlSeq":');
-const K_URL = ascii(',"url":');
-const K_INTENDED = ascii(',"intended":');
 const K_SENT = ascii(',"sent":');
-const K_AT = ascii(',"at":');
-const K_LATENCY = ascii(',"latencyMs":');
 const K_SERVICE = ascii(',"serviceMs":');
 const K_STATUS = ascii(',"status":');
 const K_BYTES = ascii(',"bytes":');
@@ -103,18 +100,20 @@ const K_ERROR_CODE = ascii(',"errorCode":');
 const K_CLOUDFRONT = ascii(',"cloudfront":');
 const K_CACHED_TRUE = ascii(',"cached":true');
 const K_CACHED_FALSE = ascii(',"cached":false');
+/** The usual end of a line: a success, nothing optional. */
+const OK_END = ascii(',"ok":true,"error":null,"origin":null}\n');
 const NULL = ascii('null');
 const END = ascii('}\n');
 /** Room a line needs besides its strings: keys, numbers (at most 25 bytes each), literals. */
 const FIXED_ROOM = 512;
 
-function put(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
+function put(buf: Buffer, pos: number, bytes: Buffer): number {
   for (let i = 0; i < bytes.length; i++) buf[pos + i] = bytes[i]!;
   return pos + bytes.length;
 }
 
 /** A non-negative integer below 2^53 in decimal. */
-function putUint(buf: Uint8Array, pos: number, n: number): number {
+function putUint(buf: Buffer, pos: number, n: number): number {
   // Below 2^31 the digits come from int32 arithmetic; above, the top part is split off first.
   if (n >= 2147483648) {
     const high = Math.floor(n / 1e9);
@@ -146,7 +145,7 @@ function putUint(buf: Uint8Array, pos: number, n: number): number {
 }
 
 /** `v` (below 2^31) in exactly `digits` digits, zero-padded. */
-function putDigits(buf: Uint8Array, pos: number, n: number, digits: number): number {
+function putDigits(buf: Buffer, pos: number, n: number, digits: number): number {
   let v = n | 0;
   for (let i = pos + digits - 1; i >= pos; i--) {
     const q = (v / 10) | 0;
@@ -165,6 +164,18 @@ function putDigits(buf: Uint8Array, pos: number, n: number, digits: number): num
  * JSON.stringify.
  */
 export class RecordBytesEncoder {
+  // Text that repeats from one line to the next, kept as bytes with the keys around it: the URL
+  // (the same for a URL's whole run) and the millisecond's ISO time (the same for the lines of
+  // that millisecond).
+  private url: string | undefined;
+  private urlPart = Buffer.alloc(0);
+  private at: string | undefined;
+  private atPart = Buffer.alloc(0);
+  /** The whole milliseconds last printed for a time, and their digits. */
+  private whole = -1;
+  private wholeDigits = Buffer.alloc(16);
+  private wholeLength = 0;
+
   /**
    * Writes `r`'s line and a newline into `buf` at `pos`; returns where it ends, or -1 (nothing
    * written) when the line might not fit in the room left.
@@ -184,9 +195,11 @@ export class RecordBytesEncoder {
     p = this.count(buf, p, r.urlIndex);
     p = put(buf, p, K_URL_SEQ);
     p = this.count(buf, p, r.urlSeq);
-    p = put(buf, p, K_URL);
-    p = putJsonString(buf, p, r.url);
-    p = put(buf, p, K_INTENDED);
+    if (r.url !== this.url) {
+      this.url = r.url;
+      this.urlPart = Buffer.from(`,"url":${JSON.stringify(r.url)},"intended":`);
+    }
+    p = put(buf, p, this.urlPart);
     const intendedFrom = p;
     p = this.ms(buf, p, r.intended);
     const intendedTo = p;
@@ -194,9 +207,11 @@ export class RecordBytesEncoder {
     // In the closed loop a request is sent when intended: the same bytes again.
     if (r.sent === r.intended) for (let i = intendedFrom; i < intendedTo; i++) buf[p++] = buf[i]!;
     else p = this.ms(buf, p, r.sent);
-    p = put(buf, p, K_AT);
-    p = putJsonString(buf, p, r.at);
-    p = put(buf, p, K_LATENCY);
+    if (r.at !== this.at) {
+      this.at = r.at;
+      this.atPart = Buffer.from(`,"at":${JSON.stringify(r.at)},"latencyMs":`);
+    }
+    p = put(buf, p, this.atPart);
     p = this.ms(buf, p, r.latencyMs);
     p = put(buf, p, K_SERVICE);
     p = this.ms(buf, p, r.serviceMs);
@@ -206,6 +221,15 @@ export class RecordBytesEncoder {
     p = this.count(buf, p, r.bytes);
     p = put(buf, p, K_TRACE);
     p = putJsonString(buf, p, r.traceId);
+    if (
+      r.ok &&
+      r.error === null &&
+      r.origin === null &&
+      r.errorCode === undefined &&
+      r.cloudfront === undefined &&
+      r.cached === undefined
+    )
+      return put(buf, p, OK_END);
     p = put(buf, p, r.ok ? K_OK_TRUE : K_OK_FALSE);
     p = r.error === null ? put(buf, p, NULL) : putJsonString(buf, p, r.error);
     p = put(buf, p, K_ORIGIN);
@@ -229,7 +253,17 @@ export class RecordBytesEncoder {
     if (k / 1000 !== ms) return p + buf.write(jsonNumber(ms), p, 'latin1');
     const whole = Math.floor(k / 1000);
     let f = k - whole * 1000;
-    let q = putUint(buf, p, whole);
+    let q: number;
+    if (whole < 1_000_000) q = putUint(buf, p, whole);
+    else {
+      // An epoch time: the same whole milliseconds as the line before, mostly.
+      if (whole !== this.whole) {
+        this.whole = whole;
+        this.wholeLength = putUint(this.wholeDigits, 0, whole);
+      }
+      q = p;
+      for (let i = 0; i < this.wholeLength; i++) buf[q++] = this.wholeDigits[i]!;
+    }
     if (f === 0) return q;
     buf[q++] = 46; // '.'
     buf[q++] = 48 + Math.floor(f / 100);
