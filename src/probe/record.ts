@@ -59,28 +59,8 @@ function jsonNumber(n: number): string {
   return Number.isFinite(n) ? String(n) : 'null';
 }
 
-/** Below 2^42 ms (the year 2109) doubles are closer than 0.001 apart: see `msJson`. */
+/** Below 2^42 ms (the year 2109) doubles are closer than 0.001 apart: see `RecordBytesEncoder.ms`. */
 const EXACT_MS_BELOW = 2 ** 42;
-
-/**
- * A time in ms as JSON writes it, fast for the values `roundMs` makes (whole microseconds):
- * printed from integers, about 3x cheaper than the general double-to-text conversion. For
- * 0 <= ms < 2^42 that is exactly k/1000 as a double, the decimal k/1000 with at most 3 decimals
- * is the shortest text that reads back as the same double (any other such decimal is >= 0.001
- * away, more than the spacing of doubles there), which is what JSON (Number#toString) prints.
- * Anything else goes the general way.
- */
-function msJson(ms: number): string {
-  if (!(ms >= 0 && ms < EXACT_MS_BELOW)) return jsonNumber(ms);
-  const k = Math.round(ms * 1000);
-  if (k / 1000 !== ms) return jsonNumber(ms);
-  const whole = Math.floor(k / 1000);
-  const f = k - whole * 1000;
-  if (f === 0) return String(whole);
-  if (f % 100 === 0) return `${whole}.${f / 100}`;
-  if (f % 10 === 0) return `${whole}.${f < 100 ? '0' : ''}${f / 10}`;
-  return `${whole}.${f < 10 ? '00' : f < 100 ? '0' : ''}${f}`;
-}
 
 /** The fixed parts of a line, as bytes (all ASCII). */
 // Buffers like the one written to, so that the copying code sees one array type (stays fast).
@@ -156,14 +136,28 @@ function putDigits(buf: Buffer, pos: number, n: number, digits: number): number 
 }
 
 /**
- * The bytes of a line of requests.jsonl, written straight into a buffer: the same text as
- * `RecordEncoder.line` (and so JSON.stringify) without building a string per record, joining the
- * batch or converting it to UTF-8 afterwards (see docs/performance.md for what it saves).
- * Numbers are printed from integers and ASCII strings copied as they are; anything else (a
- * string to escape, a number that is not a whole count or microsecond time) goes through
- * JSON.stringify.
+ * A requests.jsonl line: `JSON.stringify(record)` and a newline, byte for byte (same keys, same
+ * order, same number and string forms), written straight into a buffer without building a string
+ * per record (see docs/performance.md for what it saves). Numbers are printed from integers and
+ * ASCII strings copied as they are; anything else (a string to escape, a number that is not a
+ * whole count or microsecond time) goes through JSON.stringify. The optional fields come last, in
+ * the order the runner sets them. A field added to ProbeRecord must be added here:
+ * test/probe/record.test.ts encodes a record with every field (typed Required<ProbeRecord>, so it
+ * does not compile without the new one) and compares it with JSON.stringify.
  */
 export class RecordBytesEncoder {
+  /** The most bytes `r`'s line can take. */
+  static maxBytes(r: ProbeRecord): number {
+    // A string takes at most 6 bytes per UTF-16 unit once escaped, 3 once in UTF-8 (escapes are
+    // ASCII): 6 is a bound for both.
+    let room = FIXED_ROOM + 6 * (r.url.length + r.at.length + r.traceId.length);
+    if (r.error !== null) room += 6 * r.error.length;
+    if (r.origin !== null) room += 6 * r.origin.length;
+    if (r.errorCode !== undefined) room += 6 * r.errorCode.length + 16;
+    if (r.cloudfront !== undefined) room += 6 * r.cloudfront.length + 16;
+    return room;
+  }
+
   // Text that repeats from one line to the next, kept as bytes with the keys around it: the URL
   // (the same for a URL's whole run) and the millisecond's ISO time (the same for the lines of
   // that millisecond).
@@ -181,14 +175,7 @@ export class RecordBytesEncoder {
    * written) when the line might not fit in the room left.
    */
   encodeInto(r: ProbeRecord, buf: Buffer, pos: number): number {
-    // A string takes at most 6 bytes per UTF-16 unit once escaped, 3 once in UTF-8 (escapes are
-    // ASCII): 6 is a bound for both.
-    let room = FIXED_ROOM + 6 * (r.url.length + r.at.length + r.traceId.length);
-    if (r.error !== null) room += 6 * r.error.length;
-    if (r.origin !== null) room += 6 * r.origin.length;
-    if (r.errorCode !== undefined) room += 6 * r.errorCode.length + 16;
-    if (r.cloudfront !== undefined) room += 6 * r.cloudfront.length + 16;
-    if (buf.length - pos < room) return -1;
+    if (buf.length - pos < RecordBytesEncoder.maxBytes(r)) return -1;
     let p = put(buf, pos, K_SEQ);
     p = this.count(buf, p, r.seq);
     p = put(buf, p, K_URL_INDEX);
@@ -246,7 +233,14 @@ export class RecordBytesEncoder {
     return p + buf.write(jsonNumber(n), p, 'latin1');
   }
 
-  /** A time in ms, as `msJson` prints it (see there why this is exact). */
+  /**
+   * A time in ms as JSON writes it, fast for the values `roundMs` makes (whole microseconds):
+   * printed from integers, much cheaper than the general double-to-text conversion. For
+   * 0 <= ms < 2^42 that is exactly k/1000 as a double, the decimal k/1000 with at most 3 decimals
+   * is the shortest text that reads back as the same double (any other such decimal is >= 0.001
+   * away, more than the spacing of doubles there), which is what JSON (Number#toString) prints.
+   * Anything else goes the general way.
+   */
   private ms(buf: Buffer, p: number, ms: number): number {
     if (!(ms >= 0 && ms < EXACT_MS_BELOW)) return p + buf.write(jsonNumber(ms), p, 'latin1');
     const k = Math.round(ms * 1000);
@@ -291,44 +285,4 @@ function putJsonString(buf: Buffer, pos: number, s: string): number {
   }
   buf[p] = 34;
   return p + 1;
-}
-
-/**
- * `JSON.stringify(record)` for a requests.jsonl line, byte for byte (same keys, same order, same
- * number and string forms), at a fraction of the cost: the keys are fixed text and the strings
- * that repeat from one record to the next (the URL, the millisecond's ISO time) are escaped once
- * (see docs/performance.md for what it saves). The optional fields come last, in the order the
- * runner sets them. A field added to ProbeRecord must be added here: test/probe/record.test.ts
- * encodes a record with every field (typed Required<ProbeRecord>, so it does not compile without
- * the new one) and compares it with JSON.stringify.
- */
-export class RecordEncoder {
-  private url = '';
-  private urlJson = '""';
-  private at = '';
-  private atJson = '""';
-
-  /** `end`: appended (a newline), saving a concatenation per line. */
-  line(r: ProbeRecord, end = ''): string {
-    if (r.url !== this.url) {
-      this.url = r.url;
-      this.urlJson = JSON.stringify(r.url);
-    }
-    if (r.at !== this.at) {
-      this.at = r.at;
-      this.atJson = JSON.stringify(r.at);
-    }
-    const status = r.status === null ? 'null' : jsonNumber(r.status);
-    const error = r.error === null ? 'null' : JSON.stringify(r.error);
-    const origin = r.origin === null ? 'null' : JSON.stringify(r.origin);
-    let optional = r.errorCode === undefined ? '' : `,"errorCode":${JSON.stringify(r.errorCode)}`;
-    if (r.cloudfront !== undefined) optional += `,"cloudfront":${JSON.stringify(r.cloudfront)}`;
-    if (r.cached !== undefined) optional += `,"cached":${r.cached}`;
-    // In the closed loop a request is sent when intended, so these pairs are equal: printed once.
-    const sent = msJson(r.sent);
-    const intended = r.intended === r.sent ? sent : msJson(r.intended);
-    const service = msJson(r.serviceMs);
-    const latency = r.latencyMs === r.serviceMs ? service : msJson(r.latencyMs);
-    return `{"seq":${jsonNumber(r.seq)},"urlIndex":${jsonNumber(r.urlIndex)},"urlSeq":${jsonNumber(r.urlSeq)},"url":${this.urlJson},"intended":${intended},"sent":${sent},"at":${this.atJson},"latencyMs":${latency},"serviceMs":${service},"status":${status},"bytes":${jsonNumber(r.bytes)},"traceId":${JSON.stringify(r.traceId)},"ok":${r.ok},"error":${error},"origin":${origin}${optional}}${end}`;
-  }
 }

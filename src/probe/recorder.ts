@@ -12,7 +12,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describeCause, ThrottlescopeError } from '../common/errors.js';
 import { HAR_CREATOR, type HarEntry } from './har.js';
-import { type ProbeRecord, RecordBytesEncoder, RecordEncoder } from './record.js';
+import { type ProbeRecord, RecordBytesEncoder } from './record.js';
 
 export const FILES = {
   requests: 'requests.jsonl',
@@ -104,7 +104,6 @@ class RecordSink {
   private pos = 0;
   private readonly spare: Buffer[] = [];
   private readonly encoder = new RecordBytesEncoder();
-  private readonly text = new RecordEncoder();
 
   constructor(readonly lines: LineSink) {
     this.buf = Buffer.allocUnsafeSlow(RECORD_BUFFER_BYTES);
@@ -117,7 +116,8 @@ class RecordSink {
       end = this.encoder.encodeInto(record, this.buf, 0);
       // Longer than a whole buffer (a URL of tens of kilobytes): written on its own.
       if (end < 0) {
-        this.lines.writeBytes(Buffer.from(this.text.line(record, '\n')));
+        const own = Buffer.allocUnsafe(RecordBytesEncoder.maxBytes(record));
+        this.lines.writeBytes(own.subarray(0, this.encoder.encodeInto(record, own, 0)));
         return;
       }
     }

@@ -33,6 +33,40 @@ function readHar(dir: string): { log: { version: string; entries: HarEntry[] } }
 }
 
 describe('recording to --out', () => {
+  it('writes every record in order, byte for byte as JSON, across many batches and with a line longer than a batch', async () => {
+    // Prepare: enough records for several 64 KiB batches; one URL of 200 KB in the middle
+    const dir = join(tmp(), 'batches');
+    const rec = await Recorder.open(dir, {});
+    const records: ProbeRecord[] = [];
+    for (let i = 1; i <= 3000; i++) {
+      const sent = 1_796_466_406_363 + i * 0.25;
+      records.push({
+        seq: i,
+        urlIndex: 0,
+        urlSeq: i,
+        url: i === 1500 ? `http://a/${'x'.repeat(200_000)}` : 'http://a/é',
+        intended: sent,
+        sent,
+        at: new Date(Math.floor(sent)).toISOString(),
+        latencyMs: i / 1000,
+        serviceMs: i / 1000,
+        status: i % 7 === 0 ? 502 : 200,
+        bytes: 2,
+        traceId: `Root=1-6b13e6e6-${String(i).padStart(24, '0')}`,
+        ok: i % 7 !== 0,
+        error: null,
+        origin: i % 7 === 0 ? 'alb' : null,
+      });
+    }
+    // Act
+    for (const r of records) rec.write(r);
+    await rec.close();
+    // Assert
+    expect(readFileSync(join(dir, 'requests.jsonl'), 'utf8')).toBe(
+      records.map((r) => `${JSON.stringify(r)}\n`).join(''),
+    );
+  });
+
   it('writes one JSONL line per request and a HAR 1.2 entry per failure; report rebuilds the same summary', async () => {
     // Prepare
     const srv = await startServer((_req, res, n) => (n % 4 === 0 ? alb502(res) : ok(res)));
