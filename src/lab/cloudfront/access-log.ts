@@ -8,11 +8,12 @@
  */
 import type { Clock } from '../../common/clock.js';
 import {
+  type CloudFrontLogRecord,
   cloudFrontDateTime,
   cloudFrontFileHeader,
   cloudFrontLogKey,
   cloudFrontRecord,
-  formatCloudFrontLine,
+  encodeCloudFrontValue,
   HOUR_MS,
 } from '../../logs/cloudfront/index.js';
 import { LineBatch } from '../access-log.js';
@@ -41,45 +42,77 @@ function uniqueId(): string {
   return s;
 }
 
-/** The log line of one exchange (the lab serves plain HTTP: no TLS fields). */
-export function exchangeLine(e: EdgeExchange, o: { domainName: string; pop: string }): string {
+/** The log record of one exchange (the lab serves plain HTTP: no TLS fields). */
+export function exchangeRecord(e: EdgeExchange, o: { domainName: string; pop: string }): CloudFrontLogRecord {
   const q = e.url.indexOf('?');
   const r = e.response;
   const sent = !e.aborted && r !== undefined;
   const { date, time } = cloudFrontDateTime(e.endMs);
-  return formatCloudFrontLine(
-    cloudFrontRecord({
-      date,
-      time,
-      timeMs: Math.floor(e.endMs / 1000) * 1000,
-      edgeLocation: o.pop,
-      scBytes: e.sentBytes,
-      clientIp: e.clientIp,
-      method: e.method,
-      host: o.domainName,
-      uriStem: q < 0 ? e.url : e.url.slice(0, q),
-      status: r === undefined ? 0 : e.status,
-      referer: e.referer ?? null,
-      userAgent: e.userAgent ?? null,
-      uriQuery: q < 0 || q === e.url.length - 1 ? null : e.url.slice(q + 1),
-      cookie: null,
-      // A viewer that went away makes the request an Error, whatever the response was.
-      resultType: sent ? r.resultType : 'Error',
-      requestId: r?.requestId ?? null,
-      hostHeader: e.host ?? null,
-      protocol: 'http',
-      csBytes: e.receivedBytes,
-      timeTaken: Math.max(0, e.endMs - e.startMs) / 1000,
-      forwardedFor: e.xForwardedFor ?? null,
-      responseResultType: r?.resultType ?? 'Error',
-      protocolVersion: `HTTP/${e.httpVersion}`,
-      clientPort: e.clientPort,
-      timeToFirstByte: Math.max(0, e.readyMs - e.startMs) / 1000,
-      detailedResultType: sent ? r.detailedResultType : 'ClientCommError',
-      contentType: r?.contentType ?? null,
-      contentLength: r?.body.length ?? null,
-    }),
-  );
+  return cloudFrontRecord({
+    date,
+    time,
+    timeMs: Math.floor(e.endMs / 1000) * 1000,
+    edgeLocation: o.pop,
+    scBytes: e.sentBytes,
+    clientIp: e.clientIp,
+    method: e.method,
+    host: o.domainName,
+    uriStem: q < 0 ? e.url : e.url.slice(0, q),
+    status: r === undefined ? 0 : e.status,
+    referer: e.referer ?? null,
+    userAgent: e.userAgent ?? null,
+    uriQuery: q < 0 || q === e.url.length - 1 ? null : e.url.slice(q + 1),
+    cookie: null,
+    // A viewer that went away makes the request an Error, whatever the response was.
+    resultType: sent ? r.resultType : 'Error',
+    requestId: r?.requestId ?? null,
+    hostHeader: e.host ?? null,
+    protocol: 'http',
+    csBytes: e.receivedBytes,
+    timeTaken: Math.max(0, e.endMs - e.startMs) / 1000,
+    forwardedFor: e.xForwardedFor ?? null,
+    responseResultType: r?.resultType ?? 'Error',
+    protocolVersion: `HTTP/${e.httpVersion}`,
+    clientPort: e.clientPort,
+    timeToFirstByte: Math.max(0, e.readyMs - e.startMs) / 1000,
+    detailedResultType: sent ? r.detailedResultType : 'ClientCommError',
+    contentType: r?.contentType ?? null,
+    contentLength: r?.body.length ?? null,
+  });
+}
+
+/** A text column as formatCloudFrontLine writes it: absent or empty `-`, else URL-encoded. */
+const text = (v: string | null | undefined): string =>
+  v === undefined || v === null || v === '' ? '-' : encodeCloudFrontValue(v);
+
+/**
+ * The log line of one exchange: the text `formatCloudFrontLine(exchangeRecord(e, o))` writes (the
+ * tests hold it to that), built in one expression with the columns that never change for a
+ * distribution written once, and no record object: the lab writes a line per viewer request.
+ */
+export function lineFormatter(o: { domainName: string; pop: string }): (e: EdgeExchange) => string {
+  const pop = text(o.pop);
+  const host = text(o.domainName);
+  return (e) => {
+    const url = e.url;
+    const q = url.indexOf('?');
+    const r = e.response;
+    const sent = !e.aborted && r !== undefined;
+    const { date, time } = cloudFrontDateTime(e.endMs);
+    const status = r === undefined ? '000' : String(e.status).padStart(3, '0');
+    const resultType = r === undefined ? 'Error' : text(r.resultType);
+    return `${date}\t${time}\t${pop}\t${e.sentBytes}\t${text(e.clientIp)}\t${text(e.method)}\t${host}\t${text(
+      q < 0 ? url : url.slice(0, q),
+    )}\t${status}\t${text(e.referer)}\t${text(e.userAgent)}\t${
+      q < 0 || q === url.length - 1 ? '-' : text(url.slice(q + 1))
+    }\t-\t${sent ? resultType : 'Error'}\t${r === undefined ? '-' : text(r.requestId)}\t${text(e.host)}\thttp\t${
+      e.receivedBytes
+    }\t${(Math.max(0, e.endMs - e.startMs) / 1000).toFixed(3)}\t${text(e.xForwardedFor)}\t-\t-\t${resultType}\t${text(
+      `HTTP/${e.httpVersion}`,
+    )}\t-\t-\t${e.clientPort}\t${(Math.max(0, e.readyMs - e.startMs) / 1000).toFixed(3)}\t${
+      sent ? text(r.detailedResultType) : 'ClientCommError'
+    }\t${text(r?.contentType)}\t${r === undefined ? '-' : r.body.length}\t-\t-`;
+  };
 }
 
 export class CloudFrontLogWriter {
@@ -90,7 +123,10 @@ export class CloudFrontLogWriter {
   linesDelivered = 0;
   readonly keys: string[] = [];
 
+  private readonly line: (e: EdgeExchange) => string;
+
   constructor(private readonly o: CloudFrontLogOptions) {
+    this.line = lineFormatter(o);
     this.delivery = new LogDelivery(o.store, o.bucket, o.dataDir);
   }
 
@@ -102,7 +138,7 @@ export class CloudFrontLogWriter {
   write(e: EdgeExchange): void {
     const t = e.endMs;
     if (this.current !== undefined && t >= this.currentFrom && t < this.currentTo) {
-      this.current.add(exchangeLine(e, this.o));
+      this.current.add(this.line(e));
       this.linesWritten++;
       return;
     }
@@ -122,7 +158,7 @@ export class CloudFrontLogWriter {
     this.current = lines;
     this.currentFrom = Math.max(end - this.o.intervalMs, hour);
     this.currentTo = Math.min(end, hour + HOUR_MS);
-    lines.add(exchangeLine(e, this.o));
+    lines.add(this.line(e));
     this.linesWritten++;
   }
 
