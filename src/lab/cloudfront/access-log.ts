@@ -17,6 +17,7 @@ import {
   HOUR_MS,
 } from '../../logs/cloudfront/index.js';
 import { LineBatch } from '../access-log.js';
+import { secondsText } from '../alb/log-line.js';
 import type { LabObjectStore } from '../backend.js';
 import { LogDelivery } from '../log-delivery.js';
 import { randomChunk } from '../random.js';
@@ -86,12 +87,14 @@ const text = (v: string | null | undefined): string =>
   v === undefined || v === null || v === '' ? '-' : encodeCloudFrontValue(v);
 
 const TAB = 0x09;
+
 const DASH = 0x2d;
 
 /** Puts an ASCII string's bytes at `at`; returns where they end. */
 function ascii(buf: Buffer, at: number, s: string): number {
-  for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i);
-  return at;
+  const n = s.length;
+  for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i);
+  return at + n;
 }
 
 /** Puts an integer column as String() writes it. */
@@ -141,10 +144,10 @@ export class CloudFrontLineWriter {
     const resultType = r === undefined ? 'Error' : text(r.resultType);
     const requestId = r === undefined ? '-' : text(r.requestId);
     const hostHeader = text(e.host);
-    const taken = (Math.max(0, e.endMs - e.startMs) / 1000).toFixed(3);
+    const taken = secondsText(Math.max(0, e.endMs - e.startMs) / 1000);
     const forwardedFor = text(e.xForwardedFor);
     const version = e.httpVersion === '1.1' ? 'HTTP/1.1' : text(`HTTP/${e.httpVersion}`);
-    const firstByte = (Math.max(0, e.readyMs - e.startMs) / 1000).toFixed(3);
+    const firstByte = secondsText(Math.max(0, e.readyMs - e.startMs) / 1000);
     const detailed = sent ? text(r.detailedResultType) : 'ClientCommError';
     const contentType = text(r?.contentType);
     const max =
