@@ -170,6 +170,12 @@ export class CloudFrontEdge {
     this.behaviors = cacheBehaviors(o.spec);
     this.errors = new ErrorSettings(o.spec);
     this.via = `1.1 ${o.ids.viaHost} (CloudFront)`;
+    this.towardOrigin = {
+      host: ['Host', o.originHost],
+      userAgent: ['User-Agent', 'Amazon CloudFront'],
+      via: ['Via', this.via],
+      forwardedFor: ['X-Forwarded-For', ''],
+    };
   }
 
   /** Responses held now (expired ones included until they are next looked up or pushed out). */
@@ -490,6 +496,8 @@ export class CloudFrontEdge {
   }
   /** The headers CloudFront adds that do not change per request, per X-Cache value (header pairs are never modified). */
   private readonly fixedEdgeHeaders = new Map<string, Header[]>();
+  /** Header pairs toward the origin that most requests share (never modified). */
+  private readonly towardOrigin: { host: Header; userAgent: Header; via: Header; forwardedFor: Header };
 
   /** Path and query, and the values of the forwarded headers. */
   private cacheKey(req: ViewerRequest, behavior: CacheBehavior): string {
@@ -547,13 +555,16 @@ export class CloudFrontEdge {
         continue;
       headers.push([name, value]);
     }
-    headers.push(['Host', fwd.has('host') && host !== undefined ? host : this.o.originHost]);
-    headers.push([
-      'User-Agent',
-      fwd.has('user-agent') && userAgent !== undefined ? userAgent : 'Amazon CloudFront',
-    ]);
-    headers.push(['Via', via === undefined ? this.via : `${via}, ${this.via}`]);
-    headers.push(['X-Forwarded-For', xff === undefined ? req.clientIp : `${xff},${req.clientIp}`]);
+    const c = this.towardOrigin;
+    headers.push(fwd.has('host') && host !== undefined ? ['Host', host] : c.host);
+    headers.push(fwd.has('user-agent') && userAgent !== undefined ? ['User-Agent', userAgent] : c.userAgent);
+    headers.push(via === undefined ? c.via : ['Via', `${via}, ${this.via}`]);
+    if (xff !== undefined) headers.push(['X-Forwarded-For', `${xff},${req.clientIp}`]);
+    else {
+      // Most requests come from the viewers seen just before.
+      if (c.forwardedFor[1] !== req.clientIp) c.forwardedFor = ['X-Forwarded-For', req.clientIp];
+      headers.push(c.forwardedFor);
+    }
     headers.push(['X-Amz-Cf-Id', requestId]);
     const request: OriginRequest = {
       method: req.method,

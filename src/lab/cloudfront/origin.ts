@@ -135,12 +135,6 @@ const EXPECTS_PAYLOAD = new Set(['POST', 'PUT', 'PATCH']);
 const EPHEMERAL_LOW = 32_768;
 const EPHEMERAL_COUNT = 61_000 - EPHEMERAL_LOW;
 
-interface IdleConnection {
-  connection: AlbConnection;
-  /** Lab ms when it was last released. */
-  idleSince: number;
-}
-
 /**
  * The edge's origin when the ALB runs in the same process: the request goes through the ALB's
  * pipeline by a function call, not over loopback HTTP, with what the HTTP client would send (its
@@ -153,7 +147,9 @@ interface IdleConnection {
  */
 export class InProcessOrigin implements OriginClient {
   /** Released connections, the most recent last. */
-  private readonly idle: IdleConnection[] = [];
+  private readonly idle: AlbConnection[] = [];
+  /** Lab ms when each of `idle` was released. */
+  private readonly idleSince: number[] = [];
   private readonly pending = new Set<OriginExchange>();
   private nextPort = EPHEMERAL_LOW + Math.floor(Math.random() * EPHEMERAL_COUNT);
   private readonly client: string;
@@ -208,9 +204,11 @@ export class InProcessOrigin implements OriginClient {
   private take(): AlbConnection {
     const last = this.idle.pop();
     if (last !== undefined) {
-      if (this.o.clock.now() - last.idleSince < this.o.keepaliveMs) return last.connection;
+      const since = this.idleSince.pop()!;
+      if (this.o.clock.now() - since < this.o.keepaliveMs) return last;
       // The others were released earlier: all past the keep-alive timeout too.
       this.idle.length = 0;
+      this.idleSince.length = 0;
     }
     const port = this.nextPort;
     this.nextPort = EPHEMERAL_LOW + ((port - EPHEMERAL_LOW + 1) % EPHEMERAL_COUNT);
@@ -218,7 +216,8 @@ export class InProcessOrigin implements OriginClient {
   }
 
   release(connection: AlbConnection): void {
-    this.idle.push({ connection, idleSince: this.o.clock.now() });
+    this.idle.push(connection);
+    this.idleSince.push(this.o.clock.now());
   }
 
   async close(): Promise<void> {
@@ -226,6 +225,7 @@ export class InProcessOrigin implements OriginClient {
     // The response breaks off, as when its HTTP pool is destroyed.
     for (const sent of [...this.pending]) sent.cut();
     this.idle.length = 0;
+    this.idleSince.length = 0;
   }
 }
 
