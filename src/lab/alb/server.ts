@@ -298,7 +298,6 @@ export class AlbFront {
       return failed;
     }
     const res = new InProcessResponse(this, ex, r.method === 'HEAD', client);
-    this.inProcess.add(res);
     try {
       this.dispatch(res, ex, {
         data: r.body,
@@ -309,6 +308,11 @@ export class AlbFront {
       if (!res.headersSent) this.sendError(res, undefined, 'unhandled');
       else res.destroy();
     }
+    // Most are answered by now (a function that finished at once); the others are tracked.
+    if (!res.writableFinished && !res.destroyed) {
+      res.tracked = true;
+      this.inProcess.add(res);
+    }
     return res;
   }
 
@@ -317,7 +321,7 @@ export class AlbFront {
 
   /** An in-process exchange is over: one log entry, as for a response that closed. */
   inProcessClosed(res: InProcessResponse, ex: Exchange | undefined): void {
-    this.inProcess.delete(res);
+    if (res.tracked) this.inProcess.delete(res);
     if (ex) this.logExchange(res, ex);
   }
 
@@ -783,6 +787,8 @@ function clientHeaders(read: ReadHeaders): [string, string][] {
  */
 class InProcessResponse implements ResponseSink, AlbInProcessExchange {
   destroyed = false;
+  /** In the ALB's set of unanswered in-process exchanges. */
+  tracked = false;
   headersSent = false;
   writableFinished = false;
   private status = 0;
