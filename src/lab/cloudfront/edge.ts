@@ -214,7 +214,7 @@ export class CloudFrontEdge {
     const collapses =
       key !== undefined && req.method === 'GET' && behavior.policy.managed !== 'CachingDisabled';
     if (!collapses) {
-      this.answer(new EdgeRequest(this, req, requestId, path, behavior, key, client, false));
+      this.answer(new EdgeRequest(this, req, requestId, path, behavior, key, client));
       return;
     }
     const waiting = this.atOrigin.get(key);
@@ -223,14 +223,20 @@ export class CloudFrontEdge {
       const wait = () => {
         const hit = this.lookup(key);
         if (hit) client.answered(this.replay(hit, requestId));
-        else this.answer(new EdgeRequest(this, req, requestId, path, behavior, key, client, false));
+        else this.answer(new EdgeRequest(this, req, requestId, path, behavior, key, client));
       };
       if (waiting === NO_WAITERS) this.atOrigin.set(key, [wait]);
       else waiting.push(wait);
       return;
     }
-    this.atOrigin.set(key, NO_WAITERS);
-    this.answer(new EdgeRequest(this, req, requestId, path, behavior, key, client, true));
+    const leader = new EdgeRequest(this, req, requestId, path, behavior, key, client);
+    this.answer(leader);
+    // Answered already (the in-process ALB's function finished at once): nothing could come in
+    // meanwhile to wait for it. Otherwise the ones that come in now wait for its answer.
+    if (!leader.settled) {
+      leader.waitedFor = true;
+      this.atOrigin.set(key, NO_WAITERS);
+    }
   }
 
   /** The request at the origin for `key` is answered: the ones waiting for it go on. */
@@ -600,7 +606,9 @@ export class CloudFrontEdge {
 class EdgeRequest implements OriginWaiter {
   request: OriginRequest | undefined = undefined;
   attemptsLeft = 0;
-  private settled = false;
+  settled = false;
+  /** Other requests for `key` may be waiting for this one (it leads and was not answered at once). */
+  waitedFor = false;
 
   constructor(
     private readonly edge: CloudFrontEdge,
@@ -610,8 +618,6 @@ class EdgeRequest implements OriginWaiter {
     readonly behavior: CacheBehavior,
     readonly key: string | undefined,
     private readonly client: EdgeClient,
-    /** Other requests for `key` wait for this one. */
-    private readonly leads: boolean,
   ) {}
 
   originAnswered(outcome: OriginOutcome): void {
@@ -632,7 +638,7 @@ class EdgeRequest implements OriginWaiter {
     try {
       this.client.answered(response);
     } finally {
-      if (this.leads) this.edge.released(this.key!);
+      if (this.waitedFor) this.edge.released(this.key!);
     }
   }
 
@@ -642,7 +648,7 @@ class EdgeRequest implements OriginWaiter {
     try {
       this.client.broke(error);
     } finally {
-      if (this.leads) this.edge.released(this.key!);
+      if (this.waitedFor) this.edge.released(this.key!);
     }
   }
 }
