@@ -90,16 +90,36 @@ export class LineBatch {
 
   add(line: string): void {
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-    const room = line.length * 3 + 1;
+    const chunk = this.room(line.length * 3);
+    this.used += chunk.write(line, this.used, 'utf8');
+    chunk[this.used++] = 0x0a;
+    this.lines++;
+  }
+
+  /**
+   * The chunk to write a line of at most `maxBytes` bytes into, from `end`; `close` then ends it.
+   * For writers that put a line's bytes in place rather than make a string of it.
+   */
+  room(maxBytes: number): Buffer {
     let chunk = this.chunk;
-    if (chunk === undefined || this.used + room > chunk.length) {
+    if (chunk === undefined || this.used + maxBytes + 1 > chunk.length) {
       if (chunk !== undefined) this.full.push(chunk.subarray(0, this.used));
-      chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, room));
+      chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, maxBytes + 1));
       this.chunk = chunk;
       this.used = 0;
     }
-    this.used += chunk.write(line, this.used, 'utf8');
-    chunk[this.used++] = 0x0a;
+    return chunk;
+  }
+
+  /** Where the next line starts in the chunk `room` returned. */
+  get end(): number {
+    return this.used;
+  }
+
+  /** Ends the line written into `room`'s chunk up to `end` (exclusive) with its newline. */
+  close(end: number): void {
+    this.chunk![end] = 0x0a;
+    this.used = end + 1;
     this.lines++;
   }
 

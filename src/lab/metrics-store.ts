@@ -65,6 +65,27 @@ export class MemoryMetricsStore implements LabMetricsStore {
     this.add(handle as unknown as Series, value, timestampMs);
   }
 
+  /** Records `count` datapoints of one value at once: the same as `count` calls of `putTo`. */
+  putManyTo(handle: SeriesHandle, value: number, count: number, timestampMs: number): void {
+    if (!Number.isFinite(value) || !Number.isFinite(timestampMs) || !(count > 0)) return;
+    const s = handle as unknown as Series;
+    // A sum of integers is exact however it is grouped; of fractions, only added one by one.
+    if (Number.isInteger(value)) this.add(s, value, timestampMs, count);
+    else for (let i = 0; i < count; i++) this.add(s, value, timestampMs);
+  }
+
+  /**
+   * A writer that holds datapoints back (to put them in bulk) registers how to put them: every
+   * read (list, query, total) puts them first, so readers see every datapoint put so far.
+   */
+  holdsBack(flush: () => void): void {
+    this.heldBack.push(flush);
+  }
+  private readonly heldBack: (() => void)[] = [];
+  private putHeldBack(): void {
+    for (const flush of this.heldBack) flush();
+  }
+
   private seriesFor(id: MetricId): Series & SeriesHandle {
     const key = metricKey(id);
     let s = this.series.get(key);
@@ -78,7 +99,7 @@ export class MemoryMetricsStore implements LabMetricsStore {
     return s as Series & SeriesHandle;
   }
 
-  private add(s: Series, value: number, timestampMs: number): void {
+  private add(s: Series, value: number, timestampMs: number, n = 1): void {
     const t = Math.floor(timestampMs / 1000) * 1000;
     const buckets = s.buckets;
     let b = buckets[buckets.length - 1];
@@ -102,8 +123,8 @@ export class MemoryMetricsStore implements LabMetricsStore {
         }
       }
     }
-    b.sum += value;
-    b.count += 1;
+    b.sum += n === 1 ? value : value * n;
+    b.count += n;
     if (value < b.min) b.min = value;
     if (value > b.max) b.max = value;
     // Percentiles come from the multiset of values kept to 4 significant digits (0.1 %), so that
@@ -118,7 +139,7 @@ export class MemoryMetricsStore implements LabMetricsStore {
       key = lastRoundedKey;
     }
     const values = b.values;
-    values.set(key, (values.get(key) ?? 0) + 1);
+    values.set(key, (values.get(key) ?? 0) + n);
   }
 
   list(filter?: {
@@ -126,6 +147,7 @@ export class MemoryMetricsStore implements LabMetricsStore {
     metricName?: string;
     dimensions?: { name: string; value?: string }[];
   }): MetricId[] {
+    this.putHeldBack();
     const out: MetricId[] = [];
     for (const s of this.series.values()) {
       if (s.buckets.length === 0) continue;
@@ -155,6 +177,7 @@ export class MemoryMetricsStore implements LabMetricsStore {
     startMs: number,
     endMs: number,
   ): { timestampsMs: number[]; values: number[] } {
+    this.putHeldBack();
     const s = this.series.get(metricKey(metric));
     const timestampsMs: number[] = [];
     const values: number[] = [];
@@ -183,6 +206,7 @@ export class MemoryMetricsStore implements LabMetricsStore {
 
   /** Sum of all datapoints of a metric (tests and status lines). */
   total(metric: MetricId): number {
+    this.putHeldBack();
     const s = this.series.get(metricKey(metric));
     if (!s) return 0;
     let sum = 0;

@@ -144,9 +144,15 @@ export interface AlbInProcessRequest {
 /** The ALB's answer as an HTTP client reads it off the ALB's listener. */
 export interface AlbInProcessResponse {
   status: number;
-  /** Names lower-case, repeated names grouped at the first, with the `date` the HTTP server adds. */
+  /** Names lower-case, repeated names grouped at the first, with the `date` the HTTP server adds (a list shared between responses: not to be modified). */
   headers: [string, string][];
   body: Buffer;
+}
+
+/** Who waits for the ALB's answer to an in-process request (an object: no closure per request). */
+export interface AlbInProcessClient {
+  /** The answer, or undefined when the ALB closed the connection first. Called once; not after `abort()`. */
+  albAnswered(response: AlbInProcessResponse | undefined): void;
 }
 
 export interface AlbInProcessExchange {
@@ -279,24 +285,19 @@ export class AlbFront {
   /**
    * A request from a client in this process, through the same pipeline as one read off the
    * listener (routing, the function, the access log, the metrics) without the HTTP exchange.
-   * `onResponse` is called once with the answer, or with undefined when the ALB closes the
-   * connection first; not after `abort()`.
+   * The client is answered once (possibly before this returns).
    */
-  exchange(
-    r: AlbInProcessRequest,
-    onResponse: (response: AlbInProcessResponse | undefined) => void,
-  ): AlbInProcessExchange {
+  exchange(r: AlbInProcessRequest, client: AlbInProcessClient): AlbInProcessExchange {
     let ex: Exchange | undefined;
     try {
       ex = this.begin(r.method, r.url, r.rawHeaders, '1.1', r.connection);
     } catch {
       // As the listener answers a request it could not take in: 502, no log entry.
-      const failed = new InProcessResponse(this, undefined, r.method === 'HEAD', onResponse);
+      const failed = new InProcessResponse(this, undefined, r.method === 'HEAD', client);
       this.sendError(failed, undefined, 'unhandled');
       return failed;
     }
-    const res = new InProcessResponse(this, ex, r.method === 'HEAD', onResponse);
-    this.inProcess.add(res);
+    const res = new InProcessResponse(this, ex, r.method === 'HEAD', client);
     try {
       this.dispatch(res, ex, {
         data: r.body,
@@ -307,6 +308,11 @@ export class AlbFront {
       if (!res.headersSent) this.sendError(res, undefined, 'unhandled');
       else res.destroy();
     }
+    // Most are answered by now (a function that finished at once); the others are tracked.
+    if (!res.writableFinished && !res.destroyed) {
+      res.tracked = true;
+      this.inProcess.add(res);
+    }
     return res;
   }
 
@@ -315,7 +321,7 @@ export class AlbFront {
 
   /** An in-process exchange is over: one log entry, as for a response that closed. */
   inProcessClosed(res: InProcessResponse, ex: Exchange | undefined): void {
-    this.inProcess.delete(res);
+    if (res.tracked) this.inProcess.delete(res);
     if (ex) this.logExchange(res, ex);
   }
 
@@ -755,9 +761,23 @@ function httpDate(): string {
 interface ReadHeaders {
   headers: [string, string][];
   hasDate: boolean;
+  /** `headers` and the `date` Node adds, for the second of `dated` (one list per second, not per response). */
+  withDate: [string, string][] | undefined;
+  dated: string;
 }
 const READ_HEADERS = new WeakMap<string[], ReadHeaders>();
-const NO_HEADERS: ReadHeaders = { headers: [], hasDate: false };
+const NO_HEADERS: ReadHeaders = { headers: [], hasDate: false, withDate: undefined, dated: '' };
+
+/** The headers as the client reads them, with the `date` Node's server adds when they have none. */
+function clientHeaders(read: ReadHeaders): [string, string][] {
+  if (read.hasDate) return read.headers;
+  const date = httpDate();
+  if (read.withDate === undefined || read.dated !== date) {
+    read.withDate = [...read.headers, ['date', date]];
+    read.dated = date;
+  }
+  return read.withDate;
+}
 
 /**
  * The response side of an in-process exchange. The pipeline writes to it as to a ServerResponse;
@@ -767,6 +787,8 @@ const NO_HEADERS: ReadHeaders = { headers: [], hasDate: false };
  */
 class InProcessResponse implements ResponseSink, AlbInProcessExchange {
   destroyed = false;
+  /** In the ALB's set of unanswered in-process exchanges. */
+  tracked = false;
   headersSent = false;
   writableFinished = false;
   private status = 0;
@@ -777,7 +799,7 @@ class InProcessResponse implements ResponseSink, AlbInProcessExchange {
     private readonly front: AlbFront,
     private readonly ex: Exchange | undefined,
     private readonly isHead: boolean,
-    private readonly onResponse: (response: AlbInProcessResponse | undefined) => void,
+    private readonly client: AlbInProcessClient,
   ) {}
 
   writeHead(
@@ -808,9 +830,9 @@ class InProcessResponse implements ResponseSink, AlbInProcessExchange {
     if (this.aborted) return this;
     const s = this.status;
     const noBody = this.isHead || s < 200 || s === 204 || s === 304;
-    this.onResponse({
+    this.client.albAnswered({
       status: s,
-      headers: this.read.hasDate ? this.read.headers : [...this.read.headers, ['date', httpDate()]],
+      headers: clientHeaders(this.read),
       body: noBody ? EMPTY.data : typeof body === 'string' ? Buffer.from(body) : body,
     });
     return this;
@@ -820,7 +842,7 @@ class InProcessResponse implements ResponseSink, AlbInProcessExchange {
     if (this.destroyed || this.writableFinished) return this;
     this.destroyed = true;
     this.front.inProcessClosed(this, this.ex);
-    if (!this.aborted) this.onResponse(undefined);
+    if (!this.aborted) this.client.albAnswered(undefined);
     return this;
   }
 
@@ -853,5 +875,5 @@ function readHeaders(head: OutgoingHttpHeaders | string[]): ReadHeaders {
     if (last < 0) out.push([lower, value]);
     else out.splice(last + 1, 0, [lower, value]);
   }
-  return { headers: out, hasDate };
+  return { headers: out, hasDate, withDate: undefined, dated: '' };
 }

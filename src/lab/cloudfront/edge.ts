@@ -13,6 +13,7 @@ import { cloudFrontErrorPage } from './pages.js';
 import {
   behaviorFor,
   type CacheBehavior,
+  type CacheControl,
   cacheBehaviors,
   ErrorSettings,
   errorTtlMs,
@@ -52,6 +53,23 @@ export type OriginOutcome =
 export interface OriginClient {
   /** `responseTimeoutMs` is lab time. Never rejects: failures are outcomes. */
   send(request: OriginRequest, responseTimeoutMs: number): Promise<OriginOutcome>;
+  /**
+   * The same exchange answered through a callback, called exactly once (possibly before this
+   * returns): the edge uses it when the client has it, sparing a promise per request.
+   */
+  sendWith?(request: OriginRequest, responseTimeoutMs: number, waiter: OriginWaiter): void;
+}
+
+/** Who waits for an origin's answer (an object rather than a callback: no closure per request). */
+export interface OriginWaiter {
+  originAnswered(outcome: OriginOutcome): void;
+}
+
+/** Who waits for the edge's answer to a viewer request: one of the two is called, once. */
+export interface EdgeClient {
+  answered(response: EdgeResponse): void;
+  /** The edge itself broke on the request (the viewer then gets a 500). */
+  broke(error: unknown): void;
 }
 
 export type ResultType = 'Hit' | 'Miss' | 'Error';
@@ -75,6 +93,12 @@ export interface EdgeResponse {
   contentType: string | undefined;
   /** Lab ms when the answer was ready (the first byte). */
   readyAt: number;
+}
+
+interface OriginHeadersView {
+  toViewer: Header[];
+  cacheControl: CacheControl;
+  contentType: string | undefined;
 }
 
 interface StoredResponse {
@@ -122,6 +146,9 @@ const NOT_TO_VIEWER = new Set(['connection', 'keep-alive', 'transfer-encoding', 
 
 const MAX_ENTRIES = 10_000;
 
+/** No request waits for the one at the origin (shared: replaced, never filled). */
+const NO_WAITERS: (() => void)[] = [];
+
 export interface EdgeOptions {
   spec: CloudFrontSpec;
   ids: DistributionIds;
@@ -143,6 +170,12 @@ export class CloudFrontEdge {
     this.behaviors = cacheBehaviors(o.spec);
     this.errors = new ErrorSettings(o.spec);
     this.via = `1.1 ${o.ids.viaHost} (CloudFront)`;
+    this.towardOrigin = {
+      host: ['Host', o.originHost],
+      userAgent: ['User-Agent', 'Amazon CloudFront'],
+      via: ['Via', this.via],
+      forwardedFor: ['X-Forwarded-For', ''],
+    };
   }
 
   /** Responses held now (expired ones included until they are next looked up or pushed out). */
@@ -154,10 +187,16 @@ export class CloudFrontEdge {
    * Request collapsing: a GET that misses while another GET for the same key is at the origin
    * waits for that answer and is served from the cache if it was stored, as CloudFront sends
    * simultaneous requests for one cache key to the origin once. Not with CachingDisabled.
+   * Key -> the requests waiting for the one at the origin (NO_WAITERS until one waits).
    */
-  private readonly atOrigin = new Map<string, Promise<unknown>>();
+  private readonly atOrigin = new Map<string, (() => void)[]>();
 
-  async handle(req: ViewerRequest): Promise<EdgeResponse> {
+  handle(req: ViewerRequest): Promise<EdgeResponse> {
+    return new Promise((resolve, reject) => this.serve(req, { answered: resolve, broke: reject }));
+  }
+
+  /** `handle` without a promise: the client is answered once, possibly before this returns. */
+  serve(req: ViewerRequest, client: EdgeClient): void {
     const requestId = cloudFrontRequestId();
     const q = req.url.indexOf('?');
     const path = q < 0 ? req.url : req.url.slice(0, q);
@@ -167,44 +206,64 @@ export class CloudFrontEdge {
 
     if (key !== undefined) {
       const hit = this.lookup(key);
-      if (hit) return this.replay(hit, requestId);
+      if (hit) {
+        client.answered(this.replay(hit, requestId));
+        return;
+      }
     }
     const collapses =
       key !== undefined && req.method === 'GET' && behavior.policy.managed !== 'CachingDisabled';
-    if (collapses) {
-      const leader = this.atOrigin.get(key);
-      if (leader) {
-        await leader;
-        const hit = this.lookup(key);
-        if (hit) return this.replay(hit, requestId);
-      } else {
-        const answer = this.answer(req, requestId, path, behavior, key);
-        const done = answer.then(
-          () => undefined,
-          () => undefined,
-        );
-        this.atOrigin.set(key, done);
-        void done.then(() => {
-          if (this.atOrigin.get(key) === done) this.atOrigin.delete(key);
-        });
-        return answer;
-      }
+    if (!collapses) {
+      this.answer(new EdgeRequest(this, req, requestId, path, behavior, key, client));
+      return;
     }
-    return this.answer(req, requestId, path, behavior, key);
+    const waiting = this.atOrigin.get(key);
+    if (waiting) {
+      // Served from what the request at the origin stored, else sent to the origin itself.
+      const wait = () => {
+        const hit = this.lookup(key);
+        if (hit) client.answered(this.replay(hit, requestId));
+        else this.answer(new EdgeRequest(this, req, requestId, path, behavior, key, client));
+      };
+      if (waiting === NO_WAITERS) this.atOrigin.set(key, [wait]);
+      else waiting.push(wait);
+      return;
+    }
+    const leader = new EdgeRequest(this, req, requestId, path, behavior, key, client);
+    this.answer(leader);
+    // Answered already (the in-process ALB's function finished at once): nothing could come in
+    // meanwhile to wait for it. Otherwise the ones that come in now wait for its answer.
+    if (!leader.settled) {
+      leader.waitedFor = true;
+      this.atOrigin.set(key, NO_WAITERS);
+    }
   }
 
-  /** Asks the origin (or the error-pages bucket) and stores what CloudFront would store. */
-  private async answer(
+  /** The request at the origin for `key` is answered: the ones waiting for it go on. */
+  released(key: string): void {
+    const waiters = this.atOrigin.get(key);
+    this.atOrigin.delete(key);
+    if (waiters !== undefined) for (const w of waiters) w();
+  }
+
+  /** Asks the origin (or the error-pages bucket); the request stores what CloudFront would store. */
+  private answer(r: EdgeRequest): void {
+    try {
+      if (r.behavior.origin === 'error-pages') r.originAnswered(this.fromErrorPages(r.req, r.path));
+      else this.askOrigin(r);
+    } catch (error) {
+      r.broke(error);
+    }
+  }
+
+  /** The viewer's answer from the origin's outcome. */
+  fromOutcome(
     req: ViewerRequest,
     requestId: string,
-    path: string,
     behavior: CacheBehavior,
     key: string | undefined,
-  ): Promise<EdgeResponse> {
-    const outcome =
-      behavior.origin === 'error-pages'
-        ? this.fromErrorPages(req, path)
-        : await this.askOrigin(req, behavior, requestId);
+    outcome: OriginOutcome,
+  ): EdgeResponse {
     if (outcome.kind !== 'response') {
       const status = outcome.kind === 'timeout' ? 504 : 502;
       const detail =
@@ -221,7 +280,8 @@ export class CloudFrontEdge {
       ];
       return this.error(req, behavior, key, requestId, status, headers, body, detail, undefined);
     }
-    const originHeaders = outcome.headers.filter(([n]) => !NOT_TO_VIEWER.has(n.toLowerCase()));
+    const view = this.viewOf(outcome.headers);
+    const originHeaders = view.toViewer;
     if (outcome.status >= 400) {
       return this.error(
         req,
@@ -235,7 +295,7 @@ export class CloudFrontEdge {
         outcome.status,
       );
     }
-    const ttl = successTtlMs(outcome.status, cacheControl(originHeaders), behavior.policy);
+    const ttl = successTtlMs(outcome.status, view.cacheControl, behavior.policy);
     const now = this.o.clock.now();
     if (key !== undefined && req.method === 'GET' && ttl > 0) {
       this.store(key, {
@@ -247,12 +307,12 @@ export class CloudFrontEdge {
         error: false,
         detailedResultType: 'Hit',
         customErrorPage: false,
-        contentType: headerValue(originHeaders, 'content-type'),
+        contentType: view.contentType,
       });
     }
     return {
       status: outcome.status,
-      headers: [...originHeaders, ...this.edgeHeaders('Miss from cloudfront', requestId)],
+      headers: this.withEdgeHeaders(originHeaders, 'Miss from cloudfront', requestId),
       body: outcome.body,
       requestId,
       resultType: 'Miss',
@@ -260,10 +320,34 @@ export class CloudFrontEdge {
       fromCache: false,
       originStatus: outcome.status,
       customErrorPage: false,
-      contentType: headerValue(originHeaders, 'content-type'),
+      contentType: view.contentType,
       readyAt: now,
     };
   }
+
+  /**
+   * What the edge reads of an origin response's headers: those that reach the viewer, their
+   * Cache-Control and Content-Type. Worked out once per header list: the in-process ALB hands the
+   * same list for the same response (header lists are never modified).
+   */
+  private viewOf(headers: readonly Header[]): OriginHeadersView {
+    if (headers === this.lastOriginHeaders) return this.lastView;
+    const toViewer = headers.filter(([n]) => !NOT_TO_VIEWER.has(n.toLowerCase()));
+    const view = {
+      toViewer,
+      cacheControl: cacheControl(toViewer),
+      contentType: headerValue(toViewer, 'content-type'),
+    };
+    this.lastOriginHeaders = headers;
+    this.lastView = view;
+    return view;
+  }
+  private lastOriginHeaders: readonly Header[] | undefined;
+  private lastView: OriginHeadersView = {
+    toViewer: [],
+    cacheControl: parseCacheControl([]),
+    contentType: undefined,
+  };
 
   /**
    * An error on its way to the viewer: replaced by the custom error response's page when one is
@@ -300,7 +384,7 @@ export class CloudFrontEdge {
     }
     return {
       status: out.status,
-      headers: [...out.headers, ...this.edgeHeaders('Error from cloudfront', requestId)],
+      headers: this.withEdgeHeaders(out.headers, 'Error from cloudfront', requestId),
       body: out.body,
       requestId,
       resultType: 'Error',
@@ -377,11 +461,12 @@ export class CloudFrontEdge {
     const age = Math.max(0, Math.floor((now - hit.storedAt) / 1000));
     return {
       status: hit.status,
-      headers: [
-        ...hit.headers,
-        ...this.edgeHeaders(hit.error ? 'Error from cloudfront' : 'Hit from cloudfront', requestId),
+      headers: this.withEdgeHeaders(
+        hit.headers,
+        hit.error ? 'Error from cloudfront' : 'Hit from cloudfront',
+        requestId,
         ['Age', String(age)],
-      ],
+      ),
       body: hit.body,
       requestId,
       resultType: hit.error ? 'Error' : 'Hit',
@@ -394,7 +479,13 @@ export class CloudFrontEdge {
     };
   }
 
-  private edgeHeaders(xCache: string, requestId: string): Header[] {
+  /** `headers`, then the headers CloudFront adds (and `extra`), in a new list. */
+  private withEdgeHeaders(
+    headers: readonly Header[],
+    xCache: string,
+    requestId: string,
+    extra?: Header,
+  ): Header[] {
     let fixed = this.fixedEdgeHeaders.get(xCache);
     if (!fixed) {
       fixed = [
@@ -404,10 +495,15 @@ export class CloudFrontEdge {
       ];
       this.fixedEdgeHeaders.set(xCache, fixed);
     }
-    return [...fixed, ['X-Amz-Cf-Id', requestId]];
+    const out = headers.slice();
+    out.push(fixed[0]!, fixed[1]!, fixed[2]!, ['X-Amz-Cf-Id', requestId]);
+    if (extra) out.push(extra);
+    return out;
   }
   /** The headers CloudFront adds that do not change per request, per X-Cache value (header pairs are never modified). */
   private readonly fixedEdgeHeaders = new Map<string, Header[]>();
+  /** Header pairs toward the origin that most requests share (never modified). */
+  private readonly towardOrigin: { host: Header; userAgent: Header; via: Header; forwardedFor: Header };
 
   /** Path and query, and the values of the forwarded headers. */
   private cacheKey(req: ViewerRequest, behavior: CacheBehavior): string {
@@ -443,11 +539,8 @@ export class CloudFrontEdge {
    * none of the headers it strips. GET and HEAD are tried up to the connection attempts when the
    * origin cannot be reached or does not answer in time; other methods once.
    */
-  private async askOrigin(
-    req: ViewerRequest,
-    behavior: CacheBehavior,
-    requestId: string,
-  ): Promise<OriginOutcome> {
+  private askOrigin(r: EdgeRequest): void {
+    const { req, behavior, requestId } = r;
     const fwd = behavior.forwardedHeaders;
     const headers: Header[] = [];
     let via: string | undefined;
@@ -468,13 +561,16 @@ export class CloudFrontEdge {
         continue;
       headers.push([name, value]);
     }
-    headers.push(['Host', fwd.has('host') && host !== undefined ? host : this.o.originHost]);
-    headers.push([
-      'User-Agent',
-      fwd.has('user-agent') && userAgent !== undefined ? userAgent : 'Amazon CloudFront',
-    ]);
-    headers.push(['Via', via === undefined ? this.via : `${via}, ${this.via}`]);
-    headers.push(['X-Forwarded-For', xff === undefined ? req.clientIp : `${xff},${req.clientIp}`]);
+    const c = this.towardOrigin;
+    headers.push(fwd.has('host') && host !== undefined ? ['Host', host] : c.host);
+    headers.push(fwd.has('user-agent') && userAgent !== undefined ? ['User-Agent', userAgent] : c.userAgent);
+    headers.push(via === undefined ? c.via : ['Via', `${via}, ${this.via}`]);
+    if (xff !== undefined) headers.push(['X-Forwarded-For', `${xff},${req.clientIp}`]);
+    else {
+      // Most requests come from the viewers seen just before.
+      if (c.forwardedFor[1] !== req.clientIp) c.forwardedFor = ['X-Forwarded-For', req.clientIp];
+      headers.push(c.forwardedFor);
+    }
     headers.push(['X-Amz-Cf-Id', requestId]);
     const request: OriginRequest = {
       method: req.method,
@@ -482,14 +578,78 @@ export class CloudFrontEdge {
       headers,
       body: req.body.length > 0 ? req.body : undefined,
     };
-    const retryable = req.method === 'GET' || req.method === 'HEAD';
-    const attempts = retryable ? this.o.spec.origin.connectionAttempts : 1;
-    let outcome: OriginOutcome = { kind: 'connect-error' };
-    for (let i = 0; i < attempts; i++) {
-      outcome = await this.o.origin.send(request, this.o.spec.origin.responseTimeout);
-      if (outcome.kind !== 'connect-error' && outcome.kind !== 'timeout') break;
+    r.request = request;
+    r.attemptsLeft =
+      req.method === 'GET' || req.method === 'HEAD' ? this.o.spec.origin.connectionAttempts : 1;
+    if (r.attemptsLeft < 1) r.originAnswered({ kind: 'connect-error' });
+    else this.attempt(r);
+  }
+
+  /** One attempt at the origin; the request retries as CloudFront does. */
+  attempt(r: EdgeRequest): void {
+    r.attemptsLeft--;
+    const origin = this.o.origin;
+    const timeout = this.o.spec.origin.responseTimeout;
+    if (origin.sendWith) origin.sendWith(r.request!, timeout, r);
+    else
+      origin.send(r.request!, timeout).then(
+        (outcome) => r.originAnswered(outcome),
+        (error) => r.broke(error),
+      );
+  }
+}
+
+/**
+ * One viewer request on its way through the edge to the origin: the origin's waiter, and the
+ * edge client's answer once (an exception from the client's own `answered` is not the edge's).
+ */
+class EdgeRequest implements OriginWaiter {
+  request: OriginRequest | undefined = undefined;
+  attemptsLeft = 0;
+  settled = false;
+  /** Other requests for `key` may be waiting for this one (it leads and was not answered at once). */
+  waitedFor = false;
+
+  constructor(
+    private readonly edge: CloudFrontEdge,
+    readonly req: ViewerRequest,
+    readonly requestId: string,
+    readonly path: string,
+    readonly behavior: CacheBehavior,
+    readonly key: string | undefined,
+    private readonly client: EdgeClient,
+  ) {}
+
+  originAnswered(outcome: OriginOutcome): void {
+    if (this.settled) return;
+    if ((outcome.kind === 'connect-error' || outcome.kind === 'timeout') && this.attemptsLeft > 0) {
+      this.edge.attempt(this);
+      return;
     }
-    return outcome;
+    this.settled = true;
+    let response: EdgeResponse;
+    try {
+      response = this.edge.fromOutcome(this.req, this.requestId, this.behavior, this.key, outcome);
+    } catch (error) {
+      this.settled = false;
+      this.broke(error);
+      return;
+    }
+    try {
+      this.client.answered(response);
+    } finally {
+      if (this.waitedFor) this.edge.released(this.key!);
+    }
+  }
+
+  broke(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    try {
+      this.client.broke(error);
+    } finally {
+      if (this.waitedFor) this.edge.released(this.key!);
+    }
   }
 }
 

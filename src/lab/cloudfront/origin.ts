@@ -7,11 +7,12 @@ import { Pool } from 'undici';
 import type { Clock } from '../../common/clock.js';
 import type {
   AlbConnection,
+  AlbInProcessClient,
   AlbInProcessExchange,
   AlbInProcessRequest,
   AlbInProcessResponse,
 } from '../alb/server.js';
-import type { Header, OriginClient, OriginOutcome, OriginRequest } from './edge.js';
+import type { Header, OriginClient, OriginOutcome, OriginRequest, OriginWaiter } from './edge.js';
 
 export interface HttpOriginOptions {
   /** Lab ms an idle origin connection is kept (OriginKeepaliveTimeout). */
@@ -115,10 +116,7 @@ export interface InProcessAlb {
   /** False once the ALB stopped accepting: a request is then refused, as a connection would be. */
   readonly accepting: boolean;
   openConnection(client: string, port: number): AlbConnection;
-  exchange(
-    request: AlbInProcessRequest,
-    onResponse: (response: AlbInProcessResponse | undefined) => void,
-  ): AlbInProcessExchange;
+  exchange(request: AlbInProcessRequest, client: AlbInProcessClient): AlbInProcessExchange;
 }
 
 export interface InProcessOriginOptions {
@@ -137,12 +135,6 @@ const EXPECTS_PAYLOAD = new Set(['POST', 'PUT', 'PATCH']);
 const EPHEMERAL_LOW = 32_768;
 const EPHEMERAL_COUNT = 61_000 - EPHEMERAL_LOW;
 
-interface IdleConnection {
-  connection: AlbConnection;
-  /** Lab ms when it was last released. */
-  idleSince: number;
-}
-
 /**
  * The edge's origin when the ALB runs in the same process: the request goes through the ALB's
  * pipeline by a function call, not over loopback HTTP, with what the HTTP client would send (its
@@ -155,8 +147,10 @@ interface IdleConnection {
  */
 export class InProcessOrigin implements OriginClient {
   /** Released connections, the most recent last. */
-  private readonly idle: IdleConnection[] = [];
-  private readonly pending = new Set<() => void>();
+  private readonly idle: AlbConnection[] = [];
+  /** Lab ms when each of `idle` was released. */
+  private readonly idleSince: number[] = [];
+  private readonly pending = new Set<OriginExchange>();
   private nextPort = EPHEMERAL_LOW + Math.floor(Math.random() * EPHEMERAL_COUNT);
   private readonly client: string;
   private closed = false;
@@ -169,7 +163,14 @@ export class InProcessOrigin implements OriginClient {
   }
 
   send(request: OriginRequest, responseTimeoutMs: number): Promise<OriginOutcome> {
-    if (this.closed || !this.alb.accepting) return Promise.resolve({ kind: 'connect-error' });
+    return new Promise((resolve) => this.sendWith(request, responseTimeoutMs, { originAnswered: resolve }));
+  }
+
+  sendWith(request: OriginRequest, responseTimeoutMs: number, waiter: OriginWaiter): void {
+    if (this.closed || !this.alb.accepting) {
+      waiter.originAnswered({ kind: 'connect-error' });
+      return;
+    }
     const connection = this.take();
     // The HTTP client closes the connection after a HEAD (a server might send a body anyway).
     const reuse = request.method !== 'HEAD';
@@ -181,73 +182,108 @@ export class InProcessOrigin implements OriginClient {
     const body = request.body ?? EMPTY_BODY;
     if (body.length > 0 || EXPECTS_PAYLOAD.has(request.method))
       rawHeaders.push('content-length', String(body.length));
-    const wait = Math.max(1, responseTimeoutMs / this.o.timeScale);
-    return new Promise<OriginOutcome>((resolve) => {
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const finish = (outcome: OriginOutcome) => {
-        settled = true;
-        if (timer !== undefined) clearTimeout(timer);
-        this.pending.delete(cut);
-        resolve(outcome);
-      };
-      // The edge closing: the response breaks off, as when its HTTP pool is destroyed.
-      const cut = () => {
-        if (settled) return;
-        exchange?.abort();
-        finish({ kind: 'read-error' });
-      };
-      const exchange = this.alb.exchange(
-        { method: request.method, url: request.url, rawHeaders, body, connection },
-        (response) => {
-          if (settled) return;
-          if (response === undefined) {
-            // The ALB closed the connection before answering.
-            finish({ kind: 'connect-error' });
-            return;
-          }
-          if (reuse) this.release(connection);
-          finish({
-            kind: 'response',
-            status: response.status,
-            headers: response.headers,
-            body: response.body,
-          });
-        },
-      );
-      if (settled) return;
-      this.pending.add(cut);
-      timer = setTimeout(() => {
-        if (settled) return;
-        // The HTTP client gives up on the connection: the ALB sees its client go away.
-        exchange.abort();
-        finish({ kind: 'timeout' });
-      }, wait);
-    });
+    const sent = new OriginExchange(this, connection, reuse, waiter);
+    sent.exchange = this.alb.exchange(
+      { method: request.method, url: request.url, rawHeaders, body, connection },
+      sent,
+    );
+    // Most answers are ready by now (a function that finished at once): no timer, no closing hook.
+    if (!sent.settled) sent.wait(Math.max(1, responseTimeoutMs / this.o.timeScale));
+  }
+
+  /** An exchange that waits (for its timeout, or for the edge closing). */
+  waiting(sent: OriginExchange): void {
+    this.pending.add(sent);
+  }
+
+  answered(sent: OriginExchange): void {
+    this.pending.delete(sent);
   }
 
   /** The most recently released connection if still alive, else a new one. */
   private take(): AlbConnection {
     const last = this.idle.pop();
     if (last !== undefined) {
-      if (this.o.clock.now() - last.idleSince < this.o.keepaliveMs) return last.connection;
+      const since = this.idleSince.pop()!;
+      if (this.o.clock.now() - since < this.o.keepaliveMs) return last;
       // The others were released earlier: all past the keep-alive timeout too.
       this.idle.length = 0;
+      this.idleSince.length = 0;
     }
     const port = this.nextPort;
     this.nextPort = EPHEMERAL_LOW + ((port - EPHEMERAL_LOW + 1) % EPHEMERAL_COUNT);
     return this.alb.openConnection(this.client, port);
   }
 
-  private release(connection: AlbConnection): void {
-    this.idle.push({ connection, idleSince: this.o.clock.now() });
+  release(connection: AlbConnection): void {
+    this.idle.push(connection);
+    this.idleSince.push(this.o.clock.now());
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const cut of [...this.pending]) cut();
+    // The response breaks off, as when its HTTP pool is destroyed.
+    for (const sent of [...this.pending]) sent.cut();
     this.idle.length = 0;
+    this.idleSince.length = 0;
   }
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
+
+/** One request of the in-process origin to the ALB, answered once. */
+class OriginExchange implements AlbInProcessClient {
+  settled = false;
+  exchange: AlbInProcessExchange | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly origin: InProcessOrigin,
+    private readonly connection: AlbConnection,
+    private readonly reuse: boolean,
+    private readonly waiter: OriginWaiter,
+  ) {}
+
+  albAnswered(response: AlbInProcessResponse | undefined): void {
+    if (this.settled) return;
+    if (response === undefined) {
+      // The ALB closed the connection before answering.
+      this.finish({ kind: 'connect-error' });
+      return;
+    }
+    if (this.reuse) this.origin.release(this.connection);
+    this.finish({
+      kind: 'response',
+      status: response.status,
+      headers: response.headers,
+      body: response.body,
+    });
+  }
+
+  /** Waits up to `ms` of wall time for the answer. */
+  wait(ms: number): void {
+    this.origin.waiting(this);
+    this.timer = setTimeout(() => {
+      if (this.settled) return;
+      // The HTTP client gives up on the connection: the ALB sees its client go away.
+      this.exchange?.abort();
+      this.finish({ kind: 'timeout' });
+    }, ms);
+  }
+
+  /** The edge is closing. */
+  cut(): void {
+    if (this.settled) return;
+    this.exchange?.abort();
+    this.finish({ kind: 'read-error' });
+  }
+
+  private finish(outcome: OriginOutcome): void {
+    this.settled = true;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.origin.answered(this);
+    }
+    this.waiter.originAnswered(outcome);
+  }
+}

@@ -13,7 +13,7 @@ import {
 import type { Socket } from 'node:net';
 import type { Clock } from '../../common/clock.js';
 import { closeGracefully, listenOn } from '../listener.js';
-import type { CloudFrontEdge, EdgeResponse, Header } from './edge.js';
+import type { CloudFrontEdge, EdgeClient, EdgeResponse, Header } from './edge.js';
 
 /** One viewer exchange, as the access log and the metrics need it. Times are lab ms. */
 export interface EdgeExchange {
@@ -76,10 +76,20 @@ export class CloudFrontServer {
     private readonly onExchange: (e: EdgeExchange) => void,
   ) {
     this.server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
-      void this.handleCounted(req, res);
+      this.inFlight++;
+      try {
+        this.handle(req, res);
+      } catch {
+        this.broke(res);
+      }
     });
     this.server.headersTimeout = 60_000;
     this.server.requestTimeout = 0;
+  }
+
+  /** Lab ms. */
+  now(): number {
+    return this.clock.now();
   }
 
   listen(host: string, port: number): Promise<number> {
@@ -97,22 +107,26 @@ export class CloudFrontServer {
     );
   }
 
-  private async handleCounted(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.inFlight++;
+  /** The edge (or this listener) broke on a request: a 500 if nothing was sent yet. */
+  broke(res: ServerResponse): void {
     try {
-      await this.handle(req, res);
-    } catch {
       if (!res.headersSent) {
         res.writeHead(500, { 'Content-Type': 'text/plain' });
         res.end();
       } else res.destroy();
-    } finally {
-      this.inFlight--;
-      if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    } catch {
+      res.destroy();
     }
+    this.settled();
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** A request is answered (or given up on). */
+  private settled(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
     const startMs = this.clock.now();
     const raw = req.rawHeaders;
     const headers: Header[] = [];
@@ -135,50 +149,94 @@ export class CloudFrontServer {
       else if ((lower === 'content-length' && value !== '0') || lower === 'transfer-encoding') hasBody = true;
     }
     // Most viewer requests have no body: no stream to read then.
-    let body: Buffer = EMPTY_BODY;
-    if (hasBody) body = await readBody(req);
-    else req.resume();
+    if (!hasBody) {
+      req.resume();
+      this.ask(
+        this.begin(req, res, startMs, headerBytes, EMPTY_BODY, host, userAgent, referer, xff),
+        headers,
+      );
+      return;
+    }
+    readBody(req).then(
+      (body) => {
+        try {
+          this.ask(this.begin(req, res, startMs, headerBytes, body, host, userAgent, referer, xff), headers);
+        } catch {
+          this.broke(res);
+        }
+      },
+      () => this.broke(res),
+    );
+  }
+
+  /** The exchange, reported once when the response closes. */
+  private begin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    startMs: number,
+    headerBytes: number,
+    body: Buffer,
+    host: string | undefined,
+    userAgent: string | undefined,
+    referer: string | undefined,
+    xff: string | undefined,
+  ): ViewerExchange {
     const socket: Socket = req.socket;
-    const clientIp = plainIp(socket.remoteAddress);
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    const exchange: EdgeExchange = {
+    const exchange = new ViewerExchange(
+      this,
+      res,
       startMs,
-      endMs: startMs,
-      readyMs: startMs,
-      clientIp,
-      clientPort: socket.remotePort ?? 0,
+      plainIp(socket.remoteAddress),
+      socket.remotePort ?? 0,
       method,
       url,
-      httpVersion: req.httpVersion,
+      req.httpVersion,
       host,
       userAgent,
       referer,
-      xForwardedFor: xff,
-      receivedBytes: method.length + url.length + 12 + headerBytes + 2 + body.length,
-      sentBytes: 0,
-      status: 0,
-      response: undefined,
-      aborted: true,
-    };
-    let reported = false;
-    const report = () => {
-      if (reported) return;
-      reported = true;
-      exchange.endMs = this.clock.now();
-      exchange.aborted = !res.writableFinished;
-      if (exchange.aborted) exchange.sentBytes = 0;
-      this.count(exchange);
-      this.onExchange(exchange);
-    };
-    res.on('close', report);
+      xff,
+      method.length + url.length + 12 + headerBytes + 2 + body.length,
+      body,
+    );
+    (res as TaggedResponse)[EXCHANGE] = exchange;
+    res.on('close', onResponseClose);
+    return exchange;
+  }
 
-    const r = await this.edge.handle({ method, url, headers, body, clientIp });
+  /** Lets the edge answer the request (the exchange writes the answer). */
+  private ask(exchange: ViewerExchange, headers: Header[]): void {
+    this.edge.serve(
+      {
+        method: exchange.method,
+        url: exchange.url,
+        headers,
+        body: exchange.body,
+        clientIp: exchange.clientIp,
+      },
+      exchange,
+    );
+  }
+
+  /** The edge's answer to an exchange. */
+  answered(exchange: ViewerExchange, r: EdgeResponse): void {
+    try {
+      this.respond(exchange, r);
+    } catch {
+      this.broke(exchange.res);
+      return;
+    }
+    this.settled();
+  }
+
+  private respond(exchange: ViewerExchange, r: EdgeResponse): void {
+    const res = exchange.res;
     exchange.response = r;
     exchange.readyMs = r.readyAt;
     exchange.status = r.status;
     if (res.destroyed) {
-      report();
+      exchange.report();
       return;
     }
     const flat: string[] = [];
@@ -187,13 +245,20 @@ export class CloudFrontServer {
       flat.push(n, v);
       sentHeaderBytes += n.length + v.length + 4;
     }
-    flat.push('Content-Length', String(r.body.length));
+    const length = String(r.body.length);
+    flat.push('Content-Length', length);
     const reason = STATUS_CODES[r.status] ?? '';
     res.writeHead(r.status, reason, flat);
-    const bodyBytes = method === 'HEAD' ? 0 : r.body.length;
+    const isHead = exchange.method === 'HEAD';
     exchange.sentBytes =
-      17 + reason.length + sentHeaderBytes + 18 + String(r.body.length).length + 2 + bodyBytes;
-    this.endSoon(res, method === 'HEAD' ? undefined : r.body);
+      17 + reason.length + sentHeaderBytes + 18 + length.length + 2 + (isHead ? 0 : r.body.length);
+    this.endSoon(res, isHead ? undefined : r.body);
+  }
+
+  /** A finished exchange, reported once (when its response closed). */
+  report(e: EdgeExchange): void {
+    this.count(e);
+    this.onExchange(e);
   }
 
   /**
@@ -228,6 +293,62 @@ export class CloudFrontServer {
     if (r.fromCache && r.resultType === 'Hit') c.hits++;
     if (!r.fromCache) c.originRequests++;
     if (r.customErrorPage) c.customErrorPages++;
+  }
+}
+
+/** The exchange of a response, for the shared 'close' listener. */
+const EXCHANGE = Symbol('cloudfront.exchange');
+type TaggedResponse = ServerResponse & { [EXCHANGE]?: ViewerExchange };
+
+function onResponseClose(this: TaggedResponse): void {
+  this[EXCHANGE]?.report();
+}
+
+/** One viewer exchange while it runs: the edge's client, reported once when its response closes. */
+class ViewerExchange implements EdgeExchange, EdgeClient {
+  endMs: number;
+  readyMs: number;
+  sentBytes = 0;
+  status = 0;
+  response: EdgeResponse | undefined = undefined;
+  aborted = true;
+  private reported = false;
+
+  constructor(
+    private readonly server: CloudFrontServer,
+    readonly res: ServerResponse,
+    readonly startMs: number,
+    readonly clientIp: string,
+    readonly clientPort: number,
+    readonly method: string,
+    readonly url: string,
+    readonly httpVersion: string,
+    readonly host: string | undefined,
+    readonly userAgent: string | undefined,
+    readonly referer: string | undefined,
+    readonly xForwardedFor: string | undefined,
+    readonly receivedBytes: number,
+    readonly body: Buffer,
+  ) {
+    this.endMs = startMs;
+    this.readyMs = startMs;
+  }
+
+  answered(response: EdgeResponse): void {
+    this.server.answered(this, response);
+  }
+
+  broke(): void {
+    this.server.broke(this.res);
+  }
+
+  report(): void {
+    if (this.reported) return;
+    this.reported = true;
+    this.endMs = this.server.now();
+    this.aborted = !this.res.writableFinished;
+    if (this.aborted) this.sentBytes = 0;
+    this.server.report(this);
   }
 }
 

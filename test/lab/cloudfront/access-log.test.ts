@@ -1,10 +1,18 @@
 import { gunzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { VirtualClock } from '../../../src/common/clock.js';
-import { CloudFrontLogWriter } from '../../../src/lab/cloudfront/access-log.js';
+import { LineBatch } from '../../../src/lab/access-log.js';
+import {
+  CloudFrontLineWriter,
+  CloudFrontLogWriter,
+  exchangeRecord,
+} from '../../../src/lab/cloudfront/access-log.js';
+import type { EdgeResponse } from '../../../src/lab/cloudfront/edge.js';
 import type { EdgeExchange } from '../../../src/lab/cloudfront/server.js';
 import { MemoryObjectStore } from '../../../src/lab/object-store.js';
 import {
+  formatCloudFrontLine,
   parseCloudFrontLine,
   parseCloudFrontLogKey,
   parseFieldsHeader,
@@ -82,5 +90,73 @@ describe('CloudFrontLogWriter', () => {
     expect(files.find((f) => f.n.includes(4))!.hour).toBe(hour + 60 * 60_000);
     expect(writer.linesDelivered).toBe(times.length);
     expect(writer.pendingLines).toBe(0);
+  });
+});
+
+describe('the lab line of an exchange', () => {
+  const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
+  // Any text, the characters CloudFront encodes and the empty string included.
+  const text = fc.string({ unit: 'binary', maxLength: 30 }).filter((s) => !/\p{Surrogate}/u.test(s));
+  const response: fc.Arbitrary<EdgeResponse> = fc.record({
+    status: fc.integer({ min: 100, max: 599 }),
+    headers: fc.constant([]),
+    body: fc.nat({ max: 5000 }).map((n) => Buffer.alloc(n)),
+    requestId: text,
+    resultType: fc.constantFrom('Hit', 'Miss', 'Error'),
+    detailedResultType: fc.constantFrom('Hit', 'Miss', 'Error', 'OriginCommError', 'OriginConnectError'),
+    fromCache: fc.boolean(),
+    originStatus: maybe(fc.integer({ min: 100, max: 599 })),
+    customErrorPage: fc.boolean(),
+    contentType: maybe(text),
+    readyAt: fc.constant(0),
+  });
+  const exchangeArb: fc.Arbitrary<EdgeExchange> = fc
+    .record({
+      startMs: fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2030, 0, 1) }),
+      taken: fc.double({ min: 0, max: 70_000, noNaN: true }),
+      firstByte: fc.double({ min: -5, max: 70_000, noNaN: true }),
+      clientIp: fc.oneof(fc.ipV4(), fc.ipV6()),
+      clientPort: fc.integer({ min: 0, max: 65535 }),
+      method: fc.constantFrom('GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'),
+      url: fc.oneof(
+        text.map((t) => `/${t}`),
+        fc.tuple(text, text).map(([a, b]) => `/${a}?${b}`),
+      ),
+      httpVersion: fc.constantFrom('1.0', '1.1'),
+      host: maybe(text),
+      userAgent: maybe(text),
+      referer: maybe(text),
+      xForwardedFor: maybe(text),
+      // Past 32 bits too (the writer puts small integers digit by digit).
+      receivedBytes: fc.oneof(fc.nat(), fc.maxSafeNat()),
+      sentBytes: fc.oneof(fc.nat(), fc.maxSafeNat()),
+      response: maybe(response),
+      aborted: fc.boolean(),
+    })
+    .map(({ taken, firstByte, ...g }) => ({
+      ...g,
+      endMs: g.startMs + taken,
+      readyMs: g.startMs + firstByte,
+      status: g.response?.status ?? 0,
+    }));
+
+  test("is the line formatCloudFrontLine writes for the exchange's record (property)", () => {
+    const o = { domainName: 'd111111abcdef8.cloudfront.net', pop: 'IAD89-C1' };
+    const writer = new CloudFrontLineWriter(o);
+    // One batch for every run: each line lands after the ones before it.
+    const batch = new LineBatch();
+    const expected: string[] = [];
+    fc.assert(
+      fc.property(exchangeArb, (e) => {
+        const before = batch.bytes().length;
+        writer.write(e, batch);
+        const line = formatCloudFrontLine(exchangeRecord(e, o));
+        expected.push(line);
+        expect(batch.bytes().subarray(before).toString('utf8')).toBe(`${line}\n`);
+      }),
+      { numRuns: 1000 },
+    );
+    expect(batch.lines).toBe(expected.length);
+    expect(batch.bytes().toString('utf8')).toBe(expected.map((l) => `${l}\n`).join(''));
   });
 });
