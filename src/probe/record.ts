@@ -3,6 +3,7 @@
  * `probe report` reads back. Times are epoch milliseconds rounded to the microsecond, so the live
  * summary and the one rebuilt from disk see exactly the same numbers.
  */
+import { putUint } from '../common/bytes.js';
 import type { CloudFrontHop, ErrorClass, Origin } from './classify.js';
 
 export interface ProbeRecord {
@@ -90,49 +91,6 @@ const FIXED_ROOM = 512;
 function put(buf: Buffer, pos: number, bytes: Buffer): number {
   for (let i = 0; i < bytes.length; i++) buf[pos + i] = bytes[i]!;
   return pos + bytes.length;
-}
-
-/** A non-negative integer below 2^53 in decimal. */
-function putUint(buf: Buffer, pos: number, n: number): number {
-  // Below 2^31 the digits come from int32 arithmetic; above, the top part is split off first.
-  if (n >= 2147483648) {
-    const high = Math.floor(n / 1e9);
-    const p = putUint(buf, pos, high);
-    return putDigits(buf, p, n - high * 1e9, 9);
-  }
-  const v = n | 0;
-  const digits =
-    v < 10
-      ? 1
-      : v < 100
-        ? 2
-        : v < 1000
-          ? 3
-          : v < 10000
-            ? 4
-            : v < 100000
-              ? 5
-              : v < 1000000
-                ? 6
-                : v < 10000000
-                  ? 7
-                  : v < 100000000
-                    ? 8
-                    : v < 1000000000
-                      ? 9
-                      : 10;
-  return putDigits(buf, pos, v, digits);
-}
-
-/** `v` (below 2^31) in exactly `digits` digits, zero-padded. */
-function putDigits(buf: Buffer, pos: number, n: number, digits: number): number {
-  let v = n | 0;
-  for (let i = pos + digits - 1; i >= pos; i--) {
-    const q = (v / 10) | 0;
-    buf[i] = 48 + v - q * 10;
-    v = q;
-  }
-  return pos + digits;
 }
 
 /**

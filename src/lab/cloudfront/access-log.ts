@@ -6,6 +6,8 @@
  * ends, one file per hour the interval's lines fall in (so an hour can have several files, as
  * on AWS). Nothing is dropped: a flush delivers what is pending.
  */
+
+import { putAscii, putInteger } from '../../common/bytes.js';
 import type { Clock } from '../../common/clock.js';
 import {
   type CloudFrontLogRecord,
@@ -90,27 +92,6 @@ const TAB = 0x09;
 
 const DASH = 0x2d;
 
-/** Puts an ASCII string's bytes at `at`; returns where they end. */
-function ascii(buf: Buffer, at: number, s: string): number {
-  const n = s.length;
-  for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i);
-  return at + n;
-}
-
-/** Puts an integer column as String() writes it. */
-function integer(buf: Buffer, at: number, n: number): number {
-  if (n >>> 0 !== n) return ascii(buf, at, String(n));
-  let digits = 1;
-  for (let m = n; m >= 10; m = (m / 10) >>> 0) digits++;
-  const end = at + digits;
-  let p = end;
-  do {
-    buf[--p] = 48 + (n % 10);
-    n = (n / 10) >>> 0;
-  } while (n > 0);
-  return end;
-}
-
 /** Room for an integer column: the longest String() of a number. */
 const NUMBER_ROOM = 25;
 
@@ -174,74 +155,74 @@ export class CloudFrontLineWriter {
       // TABs, the constant columns, `000`.
       64;
     const buf = batch.room(max);
-    let at = ascii(buf, batch.end, date);
+    let at = putAscii(buf, batch.end, date);
     buf[at++] = TAB;
-    at = ascii(buf, at, time);
+    at = putAscii(buf, at, time);
     buf[at++] = TAB;
-    at = ascii(buf, at, this.pop);
+    at = putAscii(buf, at, this.pop);
     buf[at++] = TAB;
-    at = integer(buf, at, e.sentBytes);
+    at = putInteger(buf, at, e.sentBytes);
     buf[at++] = TAB;
-    at = ascii(buf, at, clientIp);
+    at = putAscii(buf, at, clientIp);
     buf[at++] = TAB;
-    at = ascii(buf, at, method);
+    at = putAscii(buf, at, method);
     buf[at++] = TAB;
-    at = ascii(buf, at, this.host);
+    at = putAscii(buf, at, this.host);
     buf[at++] = TAB;
-    at = ascii(buf, at, stem);
+    at = putAscii(buf, at, stem);
     buf[at++] = TAB;
-    if (r === undefined) at = ascii(buf, at, '000');
+    if (r === undefined) at = putAscii(buf, at, '000');
     else {
       const status = e.status;
       if (status >>> 0 === status && status < 1000) {
         buf[at++] = 48 + ((status / 100) >>> 0);
         buf[at++] = 48 + (((status / 10) >>> 0) % 10);
         buf[at++] = 48 + (status % 10);
-      } else at = ascii(buf, at, String(status).padStart(3, '0'));
+      } else at = putAscii(buf, at, String(status).padStart(3, '0'));
     }
     buf[at++] = TAB;
-    at = ascii(buf, at, referer);
+    at = putAscii(buf, at, referer);
     buf[at++] = TAB;
-    at = ascii(buf, at, userAgent);
+    at = putAscii(buf, at, userAgent);
     buf[at++] = TAB;
-    at = ascii(buf, at, query);
+    at = putAscii(buf, at, query);
     buf[at++] = TAB;
     buf[at++] = DASH; // cs(Cookie)
     buf[at++] = TAB;
-    at = ascii(buf, at, sent ? resultType : 'Error');
+    at = putAscii(buf, at, sent ? resultType : 'Error');
     buf[at++] = TAB;
-    at = ascii(buf, at, requestId);
+    at = putAscii(buf, at, requestId);
     buf[at++] = TAB;
-    at = ascii(buf, at, hostHeader);
+    at = putAscii(buf, at, hostHeader);
     buf[at++] = TAB;
-    at = ascii(buf, at, 'http');
+    at = putAscii(buf, at, 'http');
     buf[at++] = TAB;
-    at = integer(buf, at, e.receivedBytes);
+    at = putInteger(buf, at, e.receivedBytes);
     buf[at++] = TAB;
-    at = ascii(buf, at, taken);
+    at = putAscii(buf, at, taken);
     buf[at++] = TAB;
-    at = ascii(buf, at, forwardedFor);
+    at = putAscii(buf, at, forwardedFor);
     buf[at++] = TAB;
-    at = ascii(buf, at, '-\t-'); // ssl-protocol, ssl-cipher
+    at = putAscii(buf, at, '-\t-'); // ssl-protocol, ssl-cipher
     buf[at++] = TAB;
-    at = ascii(buf, at, resultType);
+    at = putAscii(buf, at, resultType);
     buf[at++] = TAB;
-    at = ascii(buf, at, version);
+    at = putAscii(buf, at, version);
     buf[at++] = TAB;
-    at = ascii(buf, at, '-\t-'); // fle-status, fle-encrypted-fields
+    at = putAscii(buf, at, '-\t-'); // fle-status, fle-encrypted-fields
     buf[at++] = TAB;
-    at = integer(buf, at, e.clientPort);
+    at = putInteger(buf, at, e.clientPort);
     buf[at++] = TAB;
-    at = ascii(buf, at, firstByte);
+    at = putAscii(buf, at, firstByte);
     buf[at++] = TAB;
-    at = ascii(buf, at, detailed);
+    at = putAscii(buf, at, detailed);
     buf[at++] = TAB;
-    at = ascii(buf, at, contentType);
+    at = putAscii(buf, at, contentType);
     buf[at++] = TAB;
     if (r === undefined) buf[at++] = DASH;
-    else at = integer(buf, at, r.body.length);
+    else at = putInteger(buf, at, r.body.length);
     buf[at++] = TAB;
-    at = ascii(buf, at, '-\t-'); // sc-range-start, sc-range-end
+    at = putAscii(buf, at, '-\t-'); // sc-range-start, sc-range-end
     batch.close(at);
   }
 }

@@ -1,0 +1,41 @@
+/**
+ * Writing text straight into a Buffer, for the writers that put a line per request (the probe's
+ * requests.jsonl, the lab's CloudFront log): no string per line to build, flatten and encode.
+ * The caller makes sure there is room.
+ */
+
+/** Puts an ASCII string's bytes at `at`; returns where they end. */
+export function putAscii(buf: Buffer, at: number, s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i);
+  return at + n;
+}
+
+/** Puts a non-negative integer below 2^53 in decimal at `at`; returns where it ends. */
+export function putUint(buf: Buffer, at: number, n: number): number {
+  // Below 2^31 the digits come from int32 arithmetic; above, the top part is split off first.
+  if (n >= 2147483648) {
+    const high = Math.floor(n / 1e9);
+    return putDigits(buf, putUint(buf, at, high), n - high * 1e9, 9);
+  }
+  const v = n | 0;
+  let digits = 1;
+  for (let m = v; m >= 10; m = (m / 10) | 0) digits++;
+  return putDigits(buf, at, v, digits);
+}
+
+/** An integer as String() writes it: digit by digit when it is a non-negative safe integer. */
+export function putInteger(buf: Buffer, at: number, n: number): number {
+  return Number.isSafeInteger(n) && n >= 0 ? putUint(buf, at, n) : putAscii(buf, at, String(n));
+}
+
+/** `n` (below 2^31) in exactly `digits` digits, zero-padded. */
+function putDigits(buf: Buffer, at: number, n: number, digits: number): number {
+  let v = n | 0;
+  for (let i = at + digits - 1; i >= at; i--) {
+    const q = (v / 10) | 0;
+    buf[i] = 48 + v - q * 10;
+    v = q;
+  }
+  return at + digits;
+}

@@ -1,0 +1,32 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { putAscii, putInteger, putUint } from '../../src/common/bytes.js';
+
+const written = (put: (buf: Buffer, at: number) => number): string => {
+  const buf = Buffer.alloc(64, 0x2a);
+  const end = put(buf, 3);
+  expect(buf.subarray(0, 3).toString('latin1')).toBe('***');
+  expect(buf[end]).toBe(0x2a);
+  return buf.toString('latin1', 3, end);
+};
+
+describe('bytes', () => {
+  it('putUint writes any non-negative safe integer as String() does, around the int32 edges too', () => {
+    const edges = [0, 9, 10, 99, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 999_999_999, 1e9, 1796466406363, 2 ** 53 - 1];
+    for (const n of edges) expect(written((b, at) => putUint(b, at, n))).toBe(String(n));
+    fc.assert(
+      fc.property(fc.maxSafeNat(), (n) => {
+        expect(written((b, at) => putUint(b, at, n))).toBe(String(n));
+      }),
+    );
+  });
+
+  it('putInteger writes negatives, fractions and non-finite numbers as String() does', () => {
+    for (const n of [-1, -0, 0.5, 1e21, Number.NaN, Number.POSITIVE_INFINITY, 42])
+      expect(written((b, at) => putInteger(b, at, n))).toBe(String(n));
+  });
+
+  it('putAscii writes the string at the offset', () => {
+    expect(written((b, at) => putAscii(b, at, 'HTTP/1.1\t-'))).toBe('HTTP/1.1\t-');
+  });
+});
