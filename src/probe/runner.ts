@@ -10,7 +10,7 @@ import type { Dispatcher } from 'undici';
 import { isoUtc } from '../common/time.js';
 import { newTraceRoot, TRACE_HEADER } from '../common/trace-id.js';
 import { classifyOrigin, classifyTransportError, cloudFrontTrace, normaliseHeaders } from './classify.js';
-import { createClient, createPool, Exchange, type ExchangeOutcome, type PoolSettings } from './client.js';
+import { createClient, createPool, Exchange, type PoolSettings } from './client.js';
 import { harEntry } from './har.js';
 import {
   isExpected,
@@ -335,18 +335,7 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
     // This runs inside undici's response callbacks: an exception must not escape into them.
     try {
       if (ex.stopped) builder.skip(ex.seq);
-      else
-        recordOutcome(
-          t,
-          ex.seq,
-          ex.urlSeq,
-          ex.intended,
-          ex.sentPerf,
-          ex.traceId,
-          ex.path,
-          ex.sentHeaders,
-          ex,
-        );
+      else recordOutcome(ex);
     } catch (error) {
       failRun(error);
     }
@@ -389,33 +378,24 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
     ex.start(sentPerf);
   }
 
-  function recordOutcome(
-    t: Target,
-    mySeq: number,
-    urlSeq: number,
-    intended: number,
-    sentPerf: number,
-    traceId: string,
-    path: string,
-    headers: string[],
-    outcome: ExchangeOutcome,
-  ): void {
-    const record = toRecord(mySeq, urlSeq, t, intended, sentPerf, traceId, outcome, expect);
+  function recordOutcome(ex: ProbeExchange): void {
+    const t = ex.target;
+    const record = toRecord(ex, expect);
     builder.add(record);
     if (recorder) {
       recorder.write(record);
       if (!record.ok) {
         const harOutcome =
-          outcome.body && outcome.body.length > options.harBodyMaxBytes
-            ? { ...outcome, body: outcome.body.subarray(0, options.harBodyMaxBytes), bodyTruncated: true }
-            : outcome;
-        const url = options.traceQuery ? new URL(path, t.href).href : t.href;
+          ex.body && ex.body.length > options.harBodyMaxBytes
+            ? { ...ex, body: ex.body.subarray(0, options.harBodyMaxBytes), bodyTruncated: true }
+            : ex;
+        const url = options.traceQuery ? new URL(ex.path, t.href).href : t.href;
         recorder.writeFailure(
           harEntry(
             record,
-            { method: options.method, url, headers: headerObject(headers), body: options.body },
+            { method: options.method, url, headers: headerObject(ex.sentHeaders), body: options.body },
             harOutcome,
-            sentPerf,
+            ex.sentPerf,
             options.redact,
             options.harBodyMaxBytes,
           ),
@@ -558,16 +538,8 @@ function firstCode(error: unknown): string | undefined {
   return name && name !== 'Error' ? name : undefined;
 }
 
-function toRecord(
-  seq: number,
-  urlSeq: number,
-  t: Target,
-  intendedPerf: number,
-  sentPerf: number,
-  traceId: string,
-  o: ExchangeOutcome,
-  expect: readonly StatusRange[],
-): ProbeRecord {
+function toRecord(o: ProbeExchange, expect: readonly StatusRange[]): ProbeRecord {
+  const { seq, urlSeq, target: t, intended: intendedPerf, sentPerf, traceId } = o;
   const origin0 = performance.timeOrigin;
   const sent = roundMs(origin0 + sentPerf);
   const record: ProbeRecord = {
