@@ -39,3 +39,18 @@ function putDigits(buf: Buffer, at: number, n: number, digits: number): number {
   }
   return at + digits;
 }
+
+/**
+ * Puts a string's UTF-8 bytes at `at` (room for 3 bytes per UTF-16 unit); returns where they end.
+ * ASCII byte by byte; from the first other character on, Buffer.write's encoder (so surrogates
+ * come out as Buffer.write writes them).
+ */
+export function putUtf8(buf: Buffer, at: number, s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return at + i + buf.write(i === 0 ? s : s.slice(i), at + i, 'utf8');
+    buf[at + i] = c;
+  }
+  return at + n;
+}

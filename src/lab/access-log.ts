@@ -147,21 +147,28 @@ export class AccessLogWriter {
   }
 
   writeLine(line: string, timeMs: number): void {
-    // Lines come in time order: the interval of the previous line is the usual one.
-    let lines = this.current;
-    if (!(timeMs >= this.currentStart && timeMs < this.currentEnd) || lines === undefined) {
-      const end = (Math.floor(timeMs / this.o.intervalMs) + 1) * this.o.intervalMs;
-      lines = this.pending.get(end);
-      if (!lines) {
-        lines = new LineBatch();
-        this.pending.set(end, lines);
-      }
-      this.current = lines;
-      this.currentStart = end - this.o.intervalMs;
-      this.currentEnd = end;
-    }
-    lines.add(line);
+    this.lineBatchFor(timeMs).add(line);
+  }
+
+  /**
+   * The batch of the interval that contains `timeMs`, for a writer that puts exactly one line
+   * into it (counted as written here).
+   */
+  lineBatchFor(timeMs: number): LineBatch {
     this.linesWritten++;
+    // Lines come in time order: the interval of the previous line is the usual one.
+    const lines = this.current;
+    if (timeMs >= this.currentStart && timeMs < this.currentEnd && lines !== undefined) return lines;
+    const end = (Math.floor(timeMs / this.o.intervalMs) + 1) * this.o.intervalMs;
+    let batch = this.pending.get(end);
+    if (!batch) {
+      batch = new LineBatch();
+      this.pending.set(end, batch);
+    }
+    this.current = batch;
+    this.currentStart = end - this.o.intervalMs;
+    this.currentEnd = end;
+    return batch;
   }
   /** The pending lines of the interval [currentStart, currentEnd), while it is pending. */
   private current: LineBatch | undefined;

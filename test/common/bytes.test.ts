@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { putAscii, putInteger, putUint } from '../../src/common/bytes.js';
+import { putAscii, putInteger, putUint, putUtf8 } from '../../src/common/bytes.js';
 
 const written = (put: (buf: Buffer, at: number) => number): string => {
   const buf = Buffer.alloc(64, 0x2a);
@@ -28,5 +28,19 @@ describe('bytes', () => {
 
   it('putAscii writes the string at the offset', () => {
     expect(written((b, at) => putAscii(b, at, 'HTTP/1.1\t-'))).toBe('HTTP/1.1\t-');
+  });
+  it('putUtf8 writes what Buffer.write writes, whatever the UTF-16 units (lone surrogates too)', () => {
+    const units = fc.string({
+      unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+      maxLength: 20,
+    });
+    fc.assert(
+      fc.property(fc.oneof(units, fc.string({ unit: 'binary', maxLength: 20 })), (s) => {
+        const buf = Buffer.alloc(3 * s.length + 8, 0x2a);
+        const end = putUtf8(buf, 3, s);
+        expect(buf.subarray(3, end).equals(Buffer.from(s, 'utf8'))).toBe(true);
+        expect(buf[end]).toBe(0x2a);
+      }),
+    );
   });
 });

@@ -4,13 +4,14 @@ import { Pool } from 'undici';
 import { describe, expect, test } from 'vitest';
 import { VirtualClock } from '../../src/common/clock.js';
 import { ConcurrencyPool } from '../../src/common/concurrency/pool.js';
-import { AccessLogWriter } from '../../src/lab/access-log.js';
+import { AccessLogWriter, LineBatch } from '../../src/lab/access-log.js';
 import { buildAlbEvent } from '../../src/lab/alb/convert.js';
 import {
   formatLabLine,
   LAB_LINE_TEMPLATE_CURRENT,
   type LabLogLine,
   labRecord,
+  putLabLine,
   secondsText,
 } from '../../src/lab/alb/log-line.js';
 import { startLab } from '../../src/lab/index.js';
@@ -74,6 +75,42 @@ describe('access-log line template', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  test('the line put as bytes is the template line in UTF-8, lone surrogates and escapes too', () => {
+    // Any UTF-16 unit, lone surrogates included (a header value can carry any byte).
+    const units = fc.string({
+      unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+      maxLength: 40,
+    });
+    const anyLine = fc
+      .record({
+        request: fc.oneof(text, units),
+        userAgent: fc.option(fc.oneof(text, units), { nil: null }),
+        rest: line,
+        traceId: fc.oneof(text, units),
+        errorReason: fc.option(units, { nil: null }),
+      })
+      .map(({ rest, ...l }): LabLogLine => ({ ...rest, ...l }));
+    // One batch for every run: each line lands after the ones before it, across chunk ends.
+    const batch = new LineBatch();
+    const expected: string[] = [];
+    fc.assert(
+      fc.property(anyLine, (l) => {
+        const before = batch.bytes().length;
+        putLabLine(batch, l);
+        const written = formatLabLine(l);
+        expected.push(written);
+        expect(
+          batch
+            .bytes()
+            .subarray(before)
+            .equals(Buffer.from(`${written}\n`, 'utf8')),
+        ).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(batch.lines).toBe(expected.length);
   });
 
   test('seconds are toFixed(3), ties and all', () => {

@@ -1,7 +1,9 @@
+import { putAscii, putInteger, putUint, putUtf8 } from '../../common/bytes.js';
 import { ALB_FIELDS } from '../../logs/fields.js';
 import { formatAlbLine } from '../../logs/format-line.js';
 import { escapeQuoted } from '../../logs/parse-line.js';
 import type { AlbLogRecord } from '../../logs/record.js';
+import type { LineBatch } from '../access-log.js';
 
 /**
  * The access-log line of one lab ALB request. The lab's lines differ only in these fields (no
@@ -97,24 +99,44 @@ export const LAB_LINE_TEMPLATE_CURRENT =
 const MILLIS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
 
 /**
- * `s.toFixed(3)` (the generic writer's form), without toFixed's cost for the usual case: rounding
- * `s * 1000` to an integer gives the same digits unless the exact value is within a hair of a
- * tie (x.xxx5), where the product's rounding error could tip it; those go to toFixed.
+ * `s` in whole milliseconds as `s.toFixed(3)` rounds it, or -1 where that needs toFixed itself:
+ * rounding `s * 1000` to an integer gives the same digits unless the exact value is within a hair
+ * of a tie (x.xxx5), where the product's rounding error could tip it.
  */
-export function secondsText(s: number | null): string {
-  if (s === null) return '-1';
+function roundedMillis(s: number): number {
   if (s >= 0 && s < 10_000) {
     const m = s * 1000;
     const whole = Math.floor(m);
     const frac = m - whole;
-    if (Math.abs(frac - 0.5) > 1e-6) {
-      const r = frac > 0.5 ? whole + 1 : whole;
-      const i = Math.floor(r / 1000);
-      return `${i}.${MILLIS[r - i * 1000]}`;
-    }
+    if (Math.abs(frac - 0.5) > 1e-6) return frac > 0.5 ? whole + 1 : whole;
   }
-  return s.toFixed(3);
+  return -1;
 }
+
+/** `s.toFixed(3)` (the generic writer's form), without toFixed's cost for the usual case; null is `-1`. */
+export function secondsText(s: number | null): string {
+  if (s === null) return '-1';
+  const r = roundedMillis(s);
+  if (r < 0) return s.toFixed(3);
+  const i = Math.floor(r / 1000);
+  return `${i}.${MILLIS[r - i * 1000]}`;
+}
+
+/** secondsText's text put at `at`; returns where it ends. */
+function putSeconds(buf: Buffer, at: number, s: number | null): number {
+  if (s === null) return putAscii(buf, at, '-1');
+  const r = roundedMillis(s);
+  if (r < 0) return putAscii(buf, at, s.toFixed(3));
+  const i = Math.floor(r / 1000);
+  at = putUint(buf, at, i);
+  buf[at++] = DOT;
+  const ms = r - i * 1000;
+  buf[at++] = 48 + ((ms / 100) | 0);
+  buf[at++] = 48 + (((ms / 10) | 0) % 10);
+  buf[at++] = 48 + (ms % 10);
+  return at;
+}
+
 /** Characters escapeQuoted rewrites; most values have none, and a regex test finds that fastest. */
 const NEEDS_ESCAPE = /["\\\x00-\x1f\x7f]/;
 const quoted = (s: string | null): string =>
@@ -123,4 +145,112 @@ const quoted = (s: string | null): string =>
 export function formatLabLine(l: LabLogLine): string {
   if (!LAB_LINE_TEMPLATE_CURRENT) return formatAlbLine(labRecord(l));
   return `http ${l.time} ${l.elb} ${l.client}:${l.clientPort} - ${secondsText(l.requestProcessingTime)} ${secondsText(l.targetProcessingTime)} ${secondsText(l.responseProcessingTime)} ${l.elbStatusCode} ${l.targetStatusCode ?? '-'} ${l.receivedBytes} ${l.sentBytes} ${quoted(l.request)} ${quoted(l.userAgent)} - - ${l.targetGroupArn} ${quoted(l.traceId)} "-" "-" ${l.matchedRulePriority} ${l.requestCreationTime} "forward" "-" ${quoted(l.errorReason)} "-" "-" "-" "-" ${l.connTraceId ?? '-'} "-" "-" "-"`;
+}
+
+const SPACE = 0x20;
+const QUOTE = 0x22;
+const DASH = 0x2d;
+const DOT = 0x2e;
+const COLON = 0x3a;
+
+/** quoted(s) put at `at` (UTF-8); returns where it ends. */
+function putQuoted(buf: Buffer, at: number, s: string | null): number {
+  buf[at++] = QUOTE;
+  if (s === null) buf[at++] = DASH;
+  else {
+    const n = s.length;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c >= 0x7f || c === QUOTE || c === 0x5c) break;
+      buf[at + i] = c;
+    }
+    // Anything but plain ASCII: written again from the start, escaped as the template escapes it.
+    at = i === n ? at + n : putUtf8(buf, at, NEEDS_ESCAPE.test(s) ? escapeQuoted(s) : s);
+  }
+  buf[at++] = QUOTE;
+  return at;
+}
+
+/** Room for the line of `l`: an escaped character takes at most 4 bytes (`\xNN`), a UTF-16 unit at most 3. */
+function roomFor(l: LabLogLine): number {
+  return (
+    4 *
+      (l.time.length +
+        l.elb.length +
+        l.client.length +
+        l.request.length +
+        (l.userAgent?.length ?? 0) +
+        l.targetGroupArn.length +
+        l.traceId.length +
+        l.requestCreationTime.length +
+        (l.errorReason?.length ?? 0) +
+        (l.connTraceId?.length ?? 0)) +
+    // Six integers, three seconds, the constant text.
+    9 * 25 +
+    128
+  );
+}
+
+const AFTER_USER_AGENT = ' - - ';
+const AFTER_TRACE = ' "-" "-" ';
+const AFTER_CREATION = ' "forward" "-" ';
+const AFTER_REASON = ' "-" "-" "-" "-" ';
+const LINE_END = ' "-" "-" "-"';
+
+/**
+ * Writes the line of `l` into `batch`: the bytes of `formatLabLine(l)` and its newline (tested),
+ * put in place: no string of the line to build, flatten and encode, for the lab writes one per
+ * request.
+ */
+export function putLabLine(batch: LineBatch, l: LabLogLine): void {
+  if (!LAB_LINE_TEMPLATE_CURRENT) {
+    batch.add(formatLabLine(l));
+    return;
+  }
+  const buf = batch.room(roomFor(l));
+  let at = putAscii(buf, batch.end, 'http ');
+  at = putUtf8(buf, at, l.time);
+  buf[at++] = SPACE;
+  at = putUtf8(buf, at, l.elb);
+  buf[at++] = SPACE;
+  at = putUtf8(buf, at, l.client);
+  buf[at++] = COLON;
+  at = putInteger(buf, at, l.clientPort);
+  buf[at++] = SPACE;
+  buf[at++] = DASH;
+  buf[at++] = SPACE;
+  at = putSeconds(buf, at, l.requestProcessingTime);
+  buf[at++] = SPACE;
+  at = putSeconds(buf, at, l.targetProcessingTime);
+  buf[at++] = SPACE;
+  at = putSeconds(buf, at, l.responseProcessingTime);
+  buf[at++] = SPACE;
+  at = putInteger(buf, at, l.elbStatusCode);
+  buf[at++] = SPACE;
+  if (l.targetStatusCode === null) buf[at++] = DASH;
+  else at = putInteger(buf, at, l.targetStatusCode);
+  buf[at++] = SPACE;
+  at = putInteger(buf, at, l.receivedBytes);
+  buf[at++] = SPACE;
+  at = putInteger(buf, at, l.sentBytes);
+  buf[at++] = SPACE;
+  at = putQuoted(buf, at, l.request);
+  buf[at++] = SPACE;
+  at = putQuoted(buf, at, l.userAgent);
+  at = putAscii(buf, at, AFTER_USER_AGENT);
+  at = putUtf8(buf, at, l.targetGroupArn);
+  buf[at++] = SPACE;
+  at = putQuoted(buf, at, l.traceId);
+  at = putAscii(buf, at, AFTER_TRACE);
+  at = putInteger(buf, at, l.matchedRulePriority);
+  buf[at++] = SPACE;
+  at = putUtf8(buf, at, l.requestCreationTime);
+  at = putAscii(buf, at, AFTER_CREATION);
+  at = putQuoted(buf, at, l.errorReason);
+  at = putAscii(buf, at, AFTER_REASON);
+  if (l.connTraceId === null) buf[at++] = DASH;
+  else at = putUtf8(buf, at, l.connTraceId);
+  at = putAscii(buf, at, LINE_END);
+  batch.close(at);
 }

@@ -19,7 +19,7 @@ import { randomHex } from '../random.js';
 import type { LabTelemetry } from '../telemetry.js';
 import { type AlbHttpResponse, AlbLambdaLimits, buildAlbEvent, checkAlbResponse, isUtf8 } from './convert.js';
 import { ALB_SERVER_HEADER, AlbLambdaError, type AlbLambdaErrorKind, albErrorPage } from './errors.js';
-import { formatLabLine } from './log-line.js';
+import { putLabLine } from './log-line.js';
 import type { Router } from './rules.js';
 import { albTraceHeader } from './trace.js';
 
@@ -623,31 +623,28 @@ export class AlbFront {
       ex.sentBytes = 0;
     }
     const dispatched = ex.t1 !== undefined && ex.t2 !== undefined && finished;
-    this.o.accessLog.writeLine(
-      formatLabLine({
-        time: isoMicros(t3),
-        timeMs: t3,
-        elb: this.o.elb,
-        client: ex.conn.client,
-        clientPort: ex.conn.port,
-        requestProcessingTime: dispatched ? seconds(ex.t1! - ex.t0) : null,
-        targetProcessingTime: dispatched ? seconds(ex.t2! - ex.t1!) : null,
-        responseProcessingTime: dispatched ? seconds(t3 - ex.t2!) : null,
-        elbStatusCode: ex.elbStatus,
-        targetStatusCode: finished ? (ex.targetStatus ?? null) : null,
-        receivedBytes: ex.receivedBytes,
-        sentBytes: ex.sentBytes,
-        request: `${ex.method} http://${this.logHost(ex.host)}:${this.port}${ex.url} HTTP/${ex.httpVersion}`,
-        userAgent: ex.userAgent ?? null,
-        targetGroupArn: ex.tg.arn,
-        traceId: ex.trace,
-        matchedRulePriority: ex.priority,
-        requestCreationTime: isoMicros(ex.t0),
-        errorReason: ex.reason ?? null,
-        connTraceId: ex.conn.id,
-      }),
-      t3,
-    );
+    putLabLine(this.o.accessLog.lineBatchFor(t3), {
+      time: isoMicros(t3),
+      timeMs: t3,
+      elb: this.o.elb,
+      client: ex.conn.client,
+      clientPort: ex.conn.port,
+      requestProcessingTime: dispatched ? seconds(ex.t1! - ex.t0) : null,
+      targetProcessingTime: dispatched ? seconds(ex.t2! - ex.t1!) : null,
+      responseProcessingTime: dispatched ? seconds(t3 - ex.t2!) : null,
+      elbStatusCode: ex.elbStatus,
+      targetStatusCode: finished ? (ex.targetStatus ?? null) : null,
+      receivedBytes: ex.receivedBytes,
+      sentBytes: ex.sentBytes,
+      request: `${ex.method} http://${this.logHost(ex.host)}:${this.port}${ex.url} HTTP/${ex.httpVersion}`,
+      userAgent: ex.userAgent ?? null,
+      targetGroupArn: ex.tg.arn,
+      traceId: ex.trace,
+      matchedRulePriority: ex.priority,
+      requestCreationTime: isoMicros(ex.t0),
+      errorReason: ex.reason ?? null,
+      connTraceId: ex.conn.id,
+    });
 
     const lambdaError = ex.reason?.startsWith('Lambda') ? 'user' : undefined;
     this.o.telemetry.albRequest(
