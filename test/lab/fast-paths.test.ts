@@ -10,8 +10,11 @@ import {
   formatLabLine,
   LAB_LINE_TEMPLATE_CURRENT,
   type LabLogLine,
+  type LabLogEntry,
+  isoMicros,
+  labLogLine,
   labRecord,
-  putLabLine,
+  putLabEntry,
   secondsText,
 } from '../../src/lab/alb/log-line.js';
 import { startLab } from '../../src/lab/index.js';
@@ -83,24 +86,38 @@ describe('access-log line template', () => {
       unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
       maxLength: 40,
     });
-    const anyLine = fc
+    const anyText = fc.oneof(text, units);
+    const ms = fc.oneof(
+      fc.integer({ min: 0, max: Date.UTC(2100, 0, 1) * 1000 }).map((us) => us / 1000),
+      fc.double({ min: -1e14, max: 8.64e15, noNaN: true }),
+    );
+    const anyEntry = fc
       .record({
-        request: fc.oneof(text, units),
-        userAgent: fc.option(fc.oneof(text, units), { nil: null }),
         rest: line,
-        traceId: fc.oneof(text, units),
+        timeMs: ms,
+        creationMs: ms,
+        method: fc.oneof(fc.constantFrom('GET', 'POST'), anyText),
+        host: fc.oneof(fc.constant('127.0.0.1'), anyText),
+        port: fc.integer({ min: 0, max: 65_535 }),
+        url: fc.oneof(fc.constant('/api?x=1'), anyText),
+        httpVersion: fc.constantFrom('1.1', '1.0'),
+        userAgent: fc.option(anyText, { nil: null }),
+        traceId: anyText,
         errorReason: fc.option(units, { nil: null }),
       })
-      .map(({ rest, ...l }): LabLogLine => ({ ...rest, ...l }));
+      .map(({ rest, ...e }): LabLogEntry => {
+        const { time: _t, request: _r, requestCreationTime: _c, ...same } = rest;
+        return { ...same, ...e };
+      });
     // One batch for every run: each line lands after the ones before it, across chunk ends.
     const batch = new LineBatch();
-    const expected: string[] = [];
+    let lines = 0;
     fc.assert(
-      fc.property(anyLine, (l) => {
+      fc.property(anyEntry, (e) => {
         const before = batch.bytes().length;
-        putLabLine(batch, l);
-        const written = formatLabLine(l);
-        expected.push(written);
+        putLabEntry(batch, e);
+        lines++;
+        const written = formatLabLine(labLogLine(e));
         expect(
           batch
             .bytes()
@@ -110,7 +127,21 @@ describe('access-log line template', () => {
       }),
       { numRuns: 3000 },
     );
-    expect(batch.lines).toBe(expected.length);
+    expect(batch.lines).toBe(lines);
+  });
+
+  test('isoMicros is toISOString with microseconds', () => {
+    // Eighths of a millisecond are exact in binary: 0, 125, ... 875 microseconds past the millisecond.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: Date.UTC(2100, 0, 1) }),
+        fc.integer({ min: 0, max: 7 }),
+        (ms, k) => {
+          const iso = new Date(ms).toISOString();
+          expect(isoMicros(ms + k / 8)).toBe(`${iso.slice(0, 23)}${String(k * 125).padStart(3, '0')}Z`);
+        },
+      ),
+    );
   });
 
   test('seconds are toFixed(3), ties and all', () => {

@@ -37,6 +37,74 @@ export interface LabLogLine {
   connTraceId: string | null;
 }
 
+/**
+ * What the lab's ALB knows of a request when it logs it: the line's fields before they are text
+ * (times as lab ms, the request line in parts). `labLogLine` makes the fields of the line;
+ * `putLabEntry` writes the same line's bytes without making them.
+ */
+export interface LabLogEntry extends Omit<LabLogLine, 'time' | 'request' | 'requestCreationTime'> {
+  /** The request's method, Host (as logged: no port), listener port, path and query, HTTP version. */
+  method: string;
+  host: string;
+  port: number;
+  url: string;
+  httpVersion: string;
+  /** When the request arrived (lab ms). */
+  creationMs: number;
+}
+
+/** ISO-8601 UTC with microseconds, as the access log writes times. */
+export function isoMicros(ms: number): string {
+  const second = secondOf(ms);
+  return `${isoSecondPrefix(second)}${String(microsOf(ms, second)).padStart(6, '0')}Z`;
+}
+const secondOf = (ms: number): number => {
+  const whole = Math.floor(ms);
+  return whole - (((whole % 1000) + 1000) % 1000);
+};
+const microsOf = (ms: number, second: number): number => Math.min(999_999, Math.floor((ms - second) * 1000));
+/** `YYYY-MM-DDTHH:MM:SS.` of a whole second (ms), kept for the last second asked. */
+function isoSecondPrefix(second: number): string {
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedPrefix = new Date(second).toISOString().slice(0, 20);
+  }
+  return cachedPrefix;
+}
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+
+/** isoMicros(ms) put at `at`; returns where it ends. */
+function putIsoMicros(buf: Buffer, at: number, ms: number): number {
+  const second = secondOf(ms);
+  const start = at;
+  at = putAscii(buf, at, isoSecondPrefix(second));
+  let v = microsOf(ms, second);
+  if (!(v >= 0)) return putAscii(buf, start, isoMicros(ms));
+  for (let i = at + 5; i >= at; i--) {
+    const q = (v / 10) | 0;
+    buf[i] = 48 + v - q * 10;
+    v = q;
+  }
+  buf[at + 6] = 0x5a; // Z
+  return at + 7;
+}
+
+/** The request line as the log quotes it. */
+export const labRequestLine = (e: LabLogEntry): string =>
+  `${e.method} http://${e.host}:${e.port}${e.url} HTTP/${e.httpVersion}`;
+
+/** The fields of the line of `e`. */
+export function labLogLine(e: LabLogEntry): LabLogLine {
+  const { method: _m, host: _h, port: _p, url: _u, httpVersion: _v, creationMs, ...same } = e;
+  return {
+    ...same,
+    time: isoMicros(e.timeMs),
+    request: labRequestLine(e),
+    requestCreationTime: isoMicros(creationMs),
+  };
+}
+
 /** The full record of a lab line, as the generic writer and the parser know it. */
 export function labRecord(l: LabLogLine): AlbLogRecord {
   return {
@@ -123,7 +191,7 @@ export function secondsText(s: number | null): string {
 }
 
 /** secondsText's text put at `at`; returns where it ends. */
-function putSeconds(buf: Buffer, at: number, s: number | null): number {
+export function putSeconds(buf: Buffer, at: number, s: number | null): number {
   if (s === null) return putAscii(buf, at, '-1');
   const r = roundedMillis(s);
   if (r < 0) return putAscii(buf, at, s.toFixed(3));
@@ -172,85 +240,106 @@ function putQuoted(buf: Buffer, at: number, s: string | null): number {
   return at;
 }
 
-/** Room for the line of `l`: an escaped character takes at most 4 bytes (`\xNN`), a UTF-16 unit at most 3. */
-function roomFor(l: LabLogLine): number {
-  return (
-    4 *
-      (l.time.length +
-        l.elb.length +
-        l.client.length +
-        l.request.length +
-        (l.userAgent?.length ?? 0) +
-        l.targetGroupArn.length +
-        l.traceId.length +
-        l.requestCreationTime.length +
-        (l.errorReason?.length ?? 0) +
-        (l.connTraceId?.length ?? 0)) +
-    // Six integers, three seconds, the constant text.
-    9 * 25 +
-    128
-  );
-}
-
 const AFTER_USER_AGENT = ' - - ';
 const AFTER_TRACE = ' "-" "-" ';
 const AFTER_CREATION = ' "forward" "-" ';
 const AFTER_REASON = ' "-" "-" "-" "-" ';
 const LINE_END = ' "-" "-" "-"';
 
+/** Whether a string is printable ASCII without `"` or `\\` (quoted as it is). */
+function plain(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c >= 0x7f || c === QUOTE || c === 0x5c) return false;
+  }
+  return true;
+}
+
+/** Room for the line of `e`: an escaped character takes at most 4 bytes (`\\xNN`), a UTF-16 unit at most 3. */
+function entryRoom(e: LabLogEntry): number {
+  return (
+    4 *
+      (e.elb.length +
+        e.client.length +
+        e.method.length +
+        e.host.length +
+        e.url.length +
+        e.httpVersion.length +
+        (e.userAgent?.length ?? 0) +
+        e.targetGroupArn.length +
+        e.traceId.length +
+        (e.errorReason?.length ?? 0) +
+        (e.connTraceId?.length ?? 0)) +
+    // Two times (a year past 9999 takes more), seven integers, three seconds, the constant text.
+    2 * 40 +
+    10 * 25 +
+    160
+  );
+}
+
 /**
- * Writes the line of `l` into `batch`: the bytes of `formatLabLine(l)` and its newline (tested),
- * put in place: no string of the line to build, flatten and encode, for the lab writes one per
- * request.
+ * Writes the line of `e` into `batch`: the bytes of `formatLabLine(labLogLine(e))` and its newline
+ * (tested), with no string of the line, of its times or of its request line on the way.
  */
-export function putLabLine(batch: LineBatch, l: LabLogLine): void {
+export function putLabEntry(batch: LineBatch, e: LabLogEntry): void {
   if (!LAB_LINE_TEMPLATE_CURRENT) {
-    batch.add(formatLabLine(l));
+    batch.add(formatLabLine(labLogLine(e)));
     return;
   }
-  const buf = batch.room(roomFor(l));
+  const buf = batch.room(entryRoom(e));
   let at = putAscii(buf, batch.end, 'http ');
-  at = putUtf8(buf, at, l.time);
+  at = putIsoMicros(buf, at, e.timeMs);
   buf[at++] = SPACE;
-  at = putUtf8(buf, at, l.elb);
+  at = putUtf8(buf, at, e.elb);
   buf[at++] = SPACE;
-  at = putUtf8(buf, at, l.client);
+  at = putUtf8(buf, at, e.client);
   buf[at++] = COLON;
-  at = putInteger(buf, at, l.clientPort);
+  at = putInteger(buf, at, e.clientPort);
   buf[at++] = SPACE;
   buf[at++] = DASH;
   buf[at++] = SPACE;
-  at = putSeconds(buf, at, l.requestProcessingTime);
+  at = putSeconds(buf, at, e.requestProcessingTime);
   buf[at++] = SPACE;
-  at = putSeconds(buf, at, l.targetProcessingTime);
+  at = putSeconds(buf, at, e.targetProcessingTime);
   buf[at++] = SPACE;
-  at = putSeconds(buf, at, l.responseProcessingTime);
+  at = putSeconds(buf, at, e.responseProcessingTime);
   buf[at++] = SPACE;
-  at = putInteger(buf, at, l.elbStatusCode);
+  at = putInteger(buf, at, e.elbStatusCode);
   buf[at++] = SPACE;
-  if (l.targetStatusCode === null) buf[at++] = DASH;
-  else at = putInteger(buf, at, l.targetStatusCode);
+  if (e.targetStatusCode === null) buf[at++] = DASH;
+  else at = putInteger(buf, at, e.targetStatusCode);
   buf[at++] = SPACE;
-  at = putInteger(buf, at, l.receivedBytes);
+  at = putInteger(buf, at, e.receivedBytes);
   buf[at++] = SPACE;
-  at = putInteger(buf, at, l.sentBytes);
+  at = putInteger(buf, at, e.sentBytes);
   buf[at++] = SPACE;
-  at = putQuoted(buf, at, l.request);
+  if (plain(e.method) && plain(e.host) && plain(e.url) && plain(e.httpVersion)) {
+    buf[at++] = QUOTE;
+    at = putAscii(buf, at, e.method);
+    at = putAscii(buf, at, ' http://');
+    at = putAscii(buf, at, e.host);
+    buf[at++] = COLON;
+    at = putInteger(buf, at, e.port);
+    at = putAscii(buf, at, e.url);
+    at = putAscii(buf, at, ' HTTP/');
+    at = putAscii(buf, at, e.httpVersion);
+    buf[at++] = QUOTE;
+  } else at = putQuoted(buf, at, labRequestLine(e));
   buf[at++] = SPACE;
-  at = putQuoted(buf, at, l.userAgent);
+  at = putQuoted(buf, at, e.userAgent);
   at = putAscii(buf, at, AFTER_USER_AGENT);
-  at = putUtf8(buf, at, l.targetGroupArn);
+  at = putUtf8(buf, at, e.targetGroupArn);
   buf[at++] = SPACE;
-  at = putQuoted(buf, at, l.traceId);
+  at = putQuoted(buf, at, e.traceId);
   at = putAscii(buf, at, AFTER_TRACE);
-  at = putInteger(buf, at, l.matchedRulePriority);
+  at = putInteger(buf, at, e.matchedRulePriority);
   buf[at++] = SPACE;
-  at = putUtf8(buf, at, l.requestCreationTime);
+  at = putIsoMicros(buf, at, e.creationMs);
   at = putAscii(buf, at, AFTER_CREATION);
-  at = putQuoted(buf, at, l.errorReason);
+  at = putQuoted(buf, at, e.errorReason);
   at = putAscii(buf, at, AFTER_REASON);
-  if (l.connTraceId === null) buf[at++] = DASH;
-  else at = putUtf8(buf, at, l.connTraceId);
+  if (e.connTraceId === null) buf[at++] = DASH;
+  else at = putUtf8(buf, at, e.connTraceId);
   at = putAscii(buf, at, LINE_END);
   batch.close(at);
 }

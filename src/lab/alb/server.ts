@@ -19,7 +19,7 @@ import { randomHex } from '../random.js';
 import type { LabTelemetry } from '../telemetry.js';
 import { type AlbHttpResponse, AlbLambdaLimits, buildAlbEvent, checkAlbResponse, isUtf8 } from './convert.js';
 import { ALB_SERVER_HEADER, AlbLambdaError, type AlbLambdaErrorKind, albErrorPage } from './errors.js';
-import { putLabLine } from './log-line.js';
+import { putLabEntry } from './log-line.js';
 import type { Router } from './rules.js';
 import { albTraceHeader } from './trace.js';
 
@@ -54,20 +54,6 @@ export interface AlbCounters {
   byErrorReason: Record<string, number>;
   byTargetGroup: Record<string, { requests: number; elb5xx: number; throttled: number }>;
 }
-
-/** ISO-8601 UTC with microseconds, as the access log writes times. */
-export function isoMicros(ms: number): string {
-  const whole = Math.floor(ms);
-  const second = whole - (((whole % 1000) + 1000) % 1000);
-  if (second !== cachedSecond) {
-    cachedSecond = second;
-    cachedPrefix = new Date(second).toISOString().slice(0, 20);
-  }
-  const micros = Math.min(999_999, Math.floor((ms - second) * 1000));
-  return `${cachedPrefix}${String(micros).padStart(6, '0')}Z`;
-}
-let cachedSecond = Number.NaN;
-let cachedPrefix = '';
 
 const seconds = (ms: number) => Math.max(0, ms) / 1000;
 
@@ -623,8 +609,7 @@ export class AlbFront {
       ex.sentBytes = 0;
     }
     const dispatched = ex.t1 !== undefined && ex.t2 !== undefined && finished;
-    putLabLine(this.o.accessLog.lineBatchFor(t3), {
-      time: isoMicros(t3),
+    putLabEntry(this.o.accessLog.lineBatchFor(t3), {
       timeMs: t3,
       elb: this.o.elb,
       client: ex.conn.client,
@@ -636,12 +621,16 @@ export class AlbFront {
       targetStatusCode: finished ? (ex.targetStatus ?? null) : null,
       receivedBytes: ex.receivedBytes,
       sentBytes: ex.sentBytes,
-      request: `${ex.method} http://${this.logHost(ex.host)}:${this.port}${ex.url} HTTP/${ex.httpVersion}`,
+      method: ex.method,
+      host: this.logHost(ex.host),
+      port: this.port,
+      url: ex.url,
+      httpVersion: ex.httpVersion,
       userAgent: ex.userAgent ?? null,
       targetGroupArn: ex.tg.arn,
       traceId: ex.trace,
       matchedRulePriority: ex.priority,
-      requestCreationTime: isoMicros(ex.t0),
+      creationMs: ex.t0,
       errorReason: ex.reason ?? null,
       connTraceId: ex.conn.id,
     });

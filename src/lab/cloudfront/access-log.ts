@@ -17,9 +17,10 @@ import {
   cloudFrontRecord,
   encodeCloudFrontValue,
   HOUR_MS,
+  mustEncodeInCloudFrontValue,
 } from '../../logs/cloudfront/index.js';
 import { LineBatch } from '../access-log.js';
-import { secondsText } from '../alb/log-line.js';
+import { putSeconds } from '../alb/log-line.js';
 import type { LabObjectStore } from '../backend.js';
 import { LogDelivery } from '../log-delivery.js';
 import { randomChunk } from '../random.js';
@@ -92,8 +93,44 @@ const TAB = 0x09;
 
 const DASH = 0x2d;
 
-/** Room for an integer column: the longest String() of a number. */
+/**
+ * `text(v)` put at `at`; returns where it ends. Copied as it is checked: most values need no
+ * encoding; one that does is written again from the start, encoded. Room: 9 bytes per UTF-16
+ * unit (`%XX` for each of up to 3 UTF-8 bytes).
+ */
+function putText(buf: Buffer, at: number, v: string | null | undefined): number {
+  if (v === undefined || v === null || v === '') {
+    buf[at] = DASH;
+    return at + 1;
+  }
+  const n = v.length;
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (mustEncodeInCloudFrontValue(c)) return putAscii(buf, at, encodeCloudFrontValue(v));
+    buf[at + i] = c;
+  }
+  return at + n;
+}
+
+/** `text(s.slice(from, to))` put at `at`, without the slice. */
+function putTextOf(buf: Buffer, at: number, s: string, from: number, to: number): number {
+  if (from >= to) {
+    buf[at] = DASH;
+    return at + 1;
+  }
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (mustEncodeInCloudFrontValue(c)) return putAscii(buf, at, encodeCloudFrontValue(s.slice(from, to)));
+    buf[at + i - from] = c;
+  }
+  return at + to - from;
+}
+
+/** Room for an integer or seconds column: the longest String() of a number. */
 const NUMBER_ROOM = 25;
+
+/** Room for a text column of `n` UTF-16 units once URL-encoded. */
+const textRoom = (v: string | null | undefined): number => (v == null ? 1 : 9 * v.length + 1);
 
 /**
  * Writes the log line of one exchange into a batch: the text `formatCloudFrontLine(exchangeRecord(e,
@@ -116,44 +153,28 @@ export class CloudFrontLineWriter {
     const r = e.response;
     const sent = !e.aborted && r !== undefined;
     const { date, time } = cloudFrontDateTime(e.endMs);
-    const clientIp = text(e.clientIp);
-    const method = text(e.method);
-    const stem = text(q < 0 ? url : url.slice(0, q));
-    const referer = text(e.referer);
-    const userAgent = text(e.userAgent);
-    const query = q < 0 || q === url.length - 1 ? '-' : text(url.slice(q + 1));
-    const resultType = r === undefined ? 'Error' : text(r.resultType);
-    const requestId = r === undefined ? '-' : text(r.requestId);
-    const hostHeader = text(e.host);
-    const taken = secondsText(Math.max(0, e.endMs - e.startMs) / 1000);
-    const forwardedFor = text(e.xForwardedFor);
-    const version = e.httpVersion === '1.1' ? 'HTTP/1.1' : text(`HTTP/${e.httpVersion}`);
-    const firstByte = secondsText(Math.max(0, e.readyMs - e.startMs) / 1000);
-    const detailed = sent ? text(r.detailedResultType) : 'ClientCommError';
-    const contentType = text(r?.contentType);
     const max =
       date.length +
       time.length +
       this.pop.length +
       this.host.length +
-      clientIp.length +
-      method.length +
-      stem.length +
-      referer.length +
-      userAgent.length +
-      query.length +
-      2 * resultType.length +
-      requestId.length +
-      hostHeader.length +
-      taken.length +
-      forwardedFor.length +
-      version.length +
-      firstByte.length +
-      detailed.length +
-      contentType.length +
-      5 * NUMBER_ROOM +
-      // TABs, the constant columns, `000`.
-      64;
+      textRoom(e.clientIp) +
+      textRoom(e.method) +
+      textRoom(url) +
+      textRoom(e.referer) +
+      textRoom(e.userAgent) +
+      (r === undefined
+        ? 32
+        : 2 * textRoom(r.resultType) +
+          textRoom(r.requestId) +
+          textRoom(r.detailedResultType) +
+          textRoom(r.contentType)) +
+      textRoom(e.host) +
+      textRoom(e.xForwardedFor) +
+      textRoom(e.httpVersion) +
+      8 * NUMBER_ROOM +
+      // TABs, the constant columns, `000`, `HTTP/`.
+      80;
     const buf = batch.room(max);
     let at = putAscii(buf, batch.end, date);
     buf[at++] = TAB;
@@ -163,13 +184,13 @@ export class CloudFrontLineWriter {
     buf[at++] = TAB;
     at = putInteger(buf, at, e.sentBytes);
     buf[at++] = TAB;
-    at = putAscii(buf, at, clientIp);
+    at = putText(buf, at, e.clientIp);
     buf[at++] = TAB;
-    at = putAscii(buf, at, method);
+    at = putText(buf, at, e.method);
     buf[at++] = TAB;
     at = putAscii(buf, at, this.host);
     buf[at++] = TAB;
-    at = putAscii(buf, at, stem);
+    at = putTextOf(buf, at, url, 0, q < 0 ? url.length : q);
     buf[at++] = TAB;
     if (r === undefined) at = putAscii(buf, at, '000');
     else {
@@ -181,43 +202,47 @@ export class CloudFrontLineWriter {
       } else at = putAscii(buf, at, String(status).padStart(3, '0'));
     }
     buf[at++] = TAB;
-    at = putAscii(buf, at, referer);
+    at = putText(buf, at, e.referer);
     buf[at++] = TAB;
-    at = putAscii(buf, at, userAgent);
+    at = putText(buf, at, e.userAgent);
     buf[at++] = TAB;
-    at = putAscii(buf, at, query);
+    at = q < 0 ? putText(buf, at, undefined) : putTextOf(buf, at, url, q + 1, url.length);
     buf[at++] = TAB;
     buf[at++] = DASH; // cs(Cookie)
     buf[at++] = TAB;
-    at = putAscii(buf, at, sent ? resultType : 'Error');
+    if (sent) at = putText(buf, at, r.resultType);
+    else at = putAscii(buf, at, 'Error');
     buf[at++] = TAB;
-    at = putAscii(buf, at, requestId);
+    at = putText(buf, at, r?.requestId);
     buf[at++] = TAB;
-    at = putAscii(buf, at, hostHeader);
+    at = putText(buf, at, e.host);
     buf[at++] = TAB;
     at = putAscii(buf, at, 'http');
     buf[at++] = TAB;
     at = putInteger(buf, at, e.receivedBytes);
     buf[at++] = TAB;
-    at = putAscii(buf, at, taken);
+    at = putSeconds(buf, at, Math.max(0, e.endMs - e.startMs) / 1000);
     buf[at++] = TAB;
-    at = putAscii(buf, at, forwardedFor);
+    at = putText(buf, at, e.xForwardedFor);
     buf[at++] = TAB;
     at = putAscii(buf, at, '-\t-'); // ssl-protocol, ssl-cipher
     buf[at++] = TAB;
-    at = putAscii(buf, at, resultType);
+    if (r === undefined) at = putAscii(buf, at, 'Error');
+    else at = putText(buf, at, r.resultType);
     buf[at++] = TAB;
-    at = putAscii(buf, at, version);
+    if (e.httpVersion === '1.1') at = putAscii(buf, at, 'HTTP/1.1');
+    else at = putText(buf, at, `HTTP/${e.httpVersion}`);
     buf[at++] = TAB;
     at = putAscii(buf, at, '-\t-'); // fle-status, fle-encrypted-fields
     buf[at++] = TAB;
     at = putInteger(buf, at, e.clientPort);
     buf[at++] = TAB;
-    at = putAscii(buf, at, firstByte);
+    at = putSeconds(buf, at, Math.max(0, e.readyMs - e.startMs) / 1000);
     buf[at++] = TAB;
-    at = putAscii(buf, at, detailed);
+    if (sent) at = putText(buf, at, r.detailedResultType);
+    else at = putAscii(buf, at, 'ClientCommError');
     buf[at++] = TAB;
-    at = putAscii(buf, at, contentType);
+    at = putText(buf, at, r?.contentType);
     buf[at++] = TAB;
     if (r === undefined) buf[at++] = DASH;
     else at = putInteger(buf, at, r.body.length);

@@ -28,4 +28,8 @@ export {
   HOUR_MS,
   parseCloudFrontLogKey,
 } from './s3-key.js';
-export { decodeCloudFrontValue, encodeCloudFrontValue } from './url-encoding.js';
+export {
+  decodeCloudFrontValue,
+  encodeCloudFrontValue,
+  mustEncode as mustEncodeInCloudFrontValue,
+} from './url-encoding.js';

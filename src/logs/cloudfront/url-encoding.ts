@@ -21,8 +21,8 @@ function hexValue(c: number): number {
   return -1;
 }
 
-/** Whether a character must be written %-encoded. */
-const mustEncode = (c: number) => c >= 127 || MUST_ENCODE[c] === 1;
+/** Whether a character (UTF-16 unit) must be written %-encoded. */
+export const mustEncode = (c: number): boolean => c >= 127 || MUST_ENCODE[c] === 1;
 
 /** The value as CloudFront writes it: documented characters %-encoded (upper-case hex, UTF-8 bytes). */
 export function encodeCloudFrontValue(value: string): string {
