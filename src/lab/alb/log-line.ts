@@ -1,4 +1,4 @@
-import { putAscii, putInteger, putUint, putUtf8 } from '../../common/bytes.js';
+import { putAscii, putInteger, putUint, putUtf8, RepeatedColumn } from '../../common/bytes.js';
 import { ALB_FIELDS } from '../../logs/fields.js';
 import { formatAlbLine } from '../../logs/format-line.js';
 import { escapeQuoted } from '../../logs/parse-line.js';
@@ -221,39 +221,48 @@ const DASH = 0x2d;
 const DOT = 0x2e;
 const COLON = 0x3a;
 
+/** escapeQuoted(s) put at `at` (UTF-8); returns where it ends. */
+function putEscaped(buf: Buffer, at: number, s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    // Anything but plain ASCII: written again from the start, escaped as the template escapes it.
+    if (c < 0x20 || c >= 0x7f || c === QUOTE || c === 0x5c)
+      return putUtf8(buf, at, NEEDS_ESCAPE.test(s) ? escapeQuoted(s) : s);
+    buf[at + i] = c;
+  }
+  return at + n;
+}
+
 /** quoted(s) put at `at` (UTF-8); returns where it ends. */
-function putQuoted(buf: Buffer, at: number, s: string | null): number {
+function putQuoted(buf: Buffer, at: number, s: string | null, column?: RepeatedColumn): number {
   buf[at++] = QUOTE;
   if (s === null) buf[at++] = DASH;
-  else {
-    const n = s.length;
-    let i = 0;
-    for (; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c < 0x20 || c >= 0x7f || c === QUOTE || c === 0x5c) break;
-      buf[at + i] = c;
-    }
-    // Anything but plain ASCII: written again from the start, escaped as the template escapes it.
-    at = i === n ? at + n : putUtf8(buf, at, NEEDS_ESCAPE.test(s) ? escapeQuoted(s) : s);
-  }
+  else at = column === undefined ? putEscaped(buf, at, s) : column.put(buf, at, s);
   buf[at++] = QUOTE;
   return at;
 }
+
+/**
+ * The columns whose values repeat from line to line (per load balancer, target group, connection,
+ * client), each with the bytes of its last value. Escaping works character by character, so the
+ * request line's parts are escaped one by one as the whole would be.
+ */
+const columns = {
+  elb: new RepeatedColumn(putUtf8),
+  client: new RepeatedColumn(putUtf8),
+  host: new RepeatedColumn(putEscaped),
+  url: new RepeatedColumn(putEscaped),
+  userAgent: new RepeatedColumn(putEscaped),
+  targetGroupArn: new RepeatedColumn(putUtf8),
+  connTraceId: new RepeatedColumn(putUtf8),
+};
 
 const AFTER_USER_AGENT = ' - - ';
 const AFTER_TRACE = ' "-" "-" ';
 const AFTER_CREATION = ' "forward" "-" ';
 const AFTER_REASON = ' "-" "-" "-" "-" ';
 const LINE_END = ' "-" "-" "-"';
-
-/** Whether a string is printable ASCII without `"` or `\\` (quoted as it is). */
-function plain(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c >= 0x7f || c === QUOTE || c === 0x5c) return false;
-  }
-  return true;
-}
 
 /** Room for the line of `e`: an escaped character takes at most 4 bytes (`\\xNN`), a UTF-16 unit at most 3. */
 function entryRoom(e: LabLogEntry): number {
@@ -290,9 +299,9 @@ export function putLabEntry(batch: LineBatch, e: LabLogEntry): void {
   let at = putAscii(buf, batch.end, 'http ');
   at = putIsoMicros(buf, at, e.timeMs);
   buf[at++] = SPACE;
-  at = putUtf8(buf, at, e.elb);
+  at = columns.elb.put(buf, at, e.elb);
   buf[at++] = SPACE;
-  at = putUtf8(buf, at, e.client);
+  at = columns.client.put(buf, at, e.client);
   buf[at++] = COLON;
   at = putInteger(buf, at, e.clientPort);
   buf[at++] = SPACE;
@@ -313,22 +322,20 @@ export function putLabEntry(batch: LineBatch, e: LabLogEntry): void {
   buf[at++] = SPACE;
   at = putInteger(buf, at, e.sentBytes);
   buf[at++] = SPACE;
-  if (plain(e.method) && plain(e.host) && plain(e.url) && plain(e.httpVersion)) {
-    buf[at++] = QUOTE;
-    at = putAscii(buf, at, e.method);
-    at = putAscii(buf, at, ' http://');
-    at = putAscii(buf, at, e.host);
-    buf[at++] = COLON;
-    at = putInteger(buf, at, e.port);
-    at = putAscii(buf, at, e.url);
-    at = putAscii(buf, at, ' HTTP/');
-    at = putAscii(buf, at, e.httpVersion);
-    buf[at++] = QUOTE;
-  } else at = putQuoted(buf, at, labRequestLine(e));
+  buf[at++] = QUOTE;
+  at = putEscaped(buf, at, e.method);
+  at = putAscii(buf, at, ' http://');
+  at = columns.host.put(buf, at, e.host);
+  buf[at++] = COLON;
+  at = putInteger(buf, at, e.port);
+  at = columns.url.put(buf, at, e.url);
+  at = putAscii(buf, at, ' HTTP/');
+  at = putEscaped(buf, at, e.httpVersion);
+  buf[at++] = QUOTE;
   buf[at++] = SPACE;
-  at = putQuoted(buf, at, e.userAgent);
+  at = putQuoted(buf, at, e.userAgent, columns.userAgent);
   at = putAscii(buf, at, AFTER_USER_AGENT);
-  at = putUtf8(buf, at, e.targetGroupArn);
+  at = columns.targetGroupArn.put(buf, at, e.targetGroupArn);
   buf[at++] = SPACE;
   at = putQuoted(buf, at, e.traceId);
   at = putAscii(buf, at, AFTER_TRACE);
@@ -339,7 +346,7 @@ export function putLabEntry(batch: LineBatch, e: LabLogEntry): void {
   at = putQuoted(buf, at, e.errorReason);
   at = putAscii(buf, at, AFTER_REASON);
   if (e.connTraceId === null) buf[at++] = DASH;
-  else at = putUtf8(buf, at, e.connTraceId);
+  else at = columns.connTraceId.put(buf, at, e.connTraceId);
   at = putAscii(buf, at, LINE_END);
   batch.close(at);
 }
