@@ -63,7 +63,9 @@ export function putUtf8(buf: Buffer, at: number, s: string): number {
  */
 export class RepeatedColumn {
   private last: string | undefined = undefined;
+  /** The bytes of `last`: a view of `store` (grown when a longer value comes). */
   private bytes: Uint8Array = new Uint8Array(0);
+  private store = new Uint8Array(64);
 
   /** `encode` puts a value's bytes at `at` and returns where they end (putUtf8, an escaping writer...). */
   constructor(private readonly encode: (buf: Buffer, at: number, value: string) => number) {}
@@ -74,8 +76,12 @@ export class RepeatedColumn {
       return at + this.bytes.length;
     }
     const end = this.encode(buf, at, value);
-    // A copy: the batch's buffer is written on.
-    this.bytes = Buffer.from(buf.subarray(at, end));
+    const n = end - at;
+    if (n > this.store.length) this.store = new Uint8Array(Math.max(n, 2 * this.store.length));
+    // A copy: the caller's buffer is written on.
+    const store = this.store;
+    for (let i = 0; i < n; i++) store[i] = buf[at + i]!;
+    this.bytes = store.subarray(0, n);
     this.last = value;
     return end;
   }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { putAscii, putInteger, putUint, putUtf8 } from '../../src/common/bytes.js';
+import { putAscii, putInteger, putUint, putUtf8, RepeatedColumn } from '../../src/common/bytes.js';
 
 const written = (put: (buf: Buffer, at: number) => number): string => {
   const buf = Buffer.alloc(64, 0x2a);
@@ -40,6 +40,26 @@ describe('bytes', () => {
         const end = putUtf8(buf, 3, s);
         expect(buf.subarray(3, end).equals(Buffer.from(s, 'utf8'))).toBe(true);
         expect(buf[end]).toBe(0x2a);
+      }),
+    );
+  });
+  it('RepeatedColumn puts what its encoder puts, for repeated, changed and longer values, whatever the buffer held since', () => {
+    const values = fc.array(
+      fc.constantFrom('', 'a', 'GET', 'é漢', 'x'.repeat(70), 'x'.repeat(200), 'arn:aws:x'),
+      {
+        maxLength: 60,
+      },
+    );
+    fc.assert(
+      fc.property(values, (vs) => {
+        const column = new RepeatedColumn(putUtf8);
+        for (const v of vs) {
+          // The buffer is scribbled over between puts, as a batch's chunk is.
+          const buf = Buffer.alloc(3 * v.length + 8, 0x2a);
+          const end = column.put(buf, 2, v);
+          expect(buf.subarray(2, end).equals(Buffer.from(v, 'utf8'))).toBe(true);
+          expect(buf[end]).toBe(0x2a);
+        }
       }),
     );
   });
