@@ -202,7 +202,8 @@ describe('access logs and metrics from mixed traffic', () => {
       0,
       Number.MAX_SAFE_INTEGER,
     );
-    expect(dur.values[0]).toBe(500);
+    // The minimum over every hour's period (a run can cross a full hour).
+    expect(Math.min(...dur.values)).toBe(500);
     const names = new Set(m.list({ namespace: Namespace.lambda }).map((x) => x.metricName));
     for (const n of ['ConcurrentExecutions', 'UnreservedConcurrentExecutions', 'ClaimedAccountConcurrency'])
       expect(names).toContain(n);
