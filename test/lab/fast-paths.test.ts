@@ -8,10 +8,10 @@ import { AccessLogWriter, LineBatch } from '../../src/lab/access-log.js';
 import { buildAlbEvent } from '../../src/lab/alb/convert.js';
 import {
   formatLabLine,
-  LAB_LINE_TEMPLATE_CURRENT,
-  type LabLogLine,
-  type LabLogEntry,
   isoMicros,
+  LAB_LINE_TEMPLATE_CURRENT,
+  type LabLogEntry,
+  type LabLogLine,
   labLogLine,
   labRecord,
   putLabEntry,
