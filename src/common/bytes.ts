@@ -1,6 +1,6 @@
 /**
  * Writing text straight into a Buffer, for the writers that put a line per request (the probe's
- * requests.jsonl, the lab's CloudFront log): no string per line to build, flatten and encode.
+ * requests.jsonl, the lab's ALB and CloudFront logs): no string per line to build, flatten and encode.
  * The caller makes sure there is room.
  */
 

@@ -91,7 +91,7 @@ function putIsoMicros(buf: Buffer, at: number, ms: number): number {
 }
 
 /** The request line as the log quotes it. */
-export const labRequestLine = (e: LabLogEntry): string =>
+const labRequestLine = (e: LabLogEntry): string =>
   `${e.method} http://${e.host}:${e.port}${e.url} HTTP/${e.httpVersion}`;
 
 /** The fields of the line of `e`. */

@@ -94,25 +94,10 @@ const TAB = 0x09;
 const DASH = 0x2d;
 
 /**
- * `text(v)` put at `at`; returns where it ends. Copied as it is checked: most values need no
- * encoding; one that does is written again from the start, encoded. Room: 9 bytes per UTF-16
- * unit (`%XX` for each of up to 3 UTF-8 bytes).
+ * `text(s.slice(from, to))` put at `at`, without the slice; returns where it ends. Copied as it is
+ * checked: most values need no encoding; one that does is written again from the start, encoded.
+ * Room: 9 bytes per UTF-16 unit (`%XX` for each of up to 3 UTF-8 bytes).
  */
-function putText(buf: Buffer, at: number, v: string | null | undefined): number {
-  if (v === undefined || v === null || v === '') {
-    buf[at] = DASH;
-    return at + 1;
-  }
-  const n = v.length;
-  for (let i = 0; i < n; i++) {
-    const c = v.charCodeAt(i);
-    if (mustEncodeInCloudFrontValue(c)) return putAscii(buf, at, encodeCloudFrontValue(v));
-    buf[at + i] = c;
-  }
-  return at + n;
-}
-
-/** `text(s.slice(from, to))` put at `at`, without the slice. */
 function putTextOf(buf: Buffer, at: number, s: string, from: number, to: number): number {
   if (from >= to) {
     buf[at] = DASH;
@@ -125,6 +110,10 @@ function putTextOf(buf: Buffer, at: number, s: string, from: number, to: number)
   }
   return at + to - from;
 }
+
+/** `text(v)` put at `at`; returns where it ends. */
+const putText = (buf: Buffer, at: number, v: string | null | undefined): number =>
+  v == null ? putTextOf(buf, at, '', 0, 0) : putTextOf(buf, at, v, 0, v.length);
 
 /** Room for an integer or seconds column: the longest String() of a number. */
 const NUMBER_ROOM = 25;
