@@ -6,9 +6,13 @@
  *   node --import tsx bench/probe-client.ts probe URL CONNECTIONS SECONDS [OUT_DIR]
  *   node --import tsx bench/probe-client.ts autocannon URL CONNECTIONS SECONDS [WORKERS]
  *   node --import tsx bench/probe-client.ts autocannon-headers URL CONNECTIONS SECONDS
+ *   node --import tsx bench/probe-client.ts undici URL CONNECTIONS SECONDS
  * `autocannon-headers` sends the probe's request as undici writes it: its `connection: keep-alive` and an
  * X-Amzn-Trace-Id header of the same length (fixed, as autocannon repeats one request), so the server
  * does the same work per request as for the probe.
+ * `undici` is the floor the issue's "undici stays the HTTP client" sets: one undici Client per connection, each
+ * sending its next request from the callback that ends the previous one (as the probe's closed loop does),
+ * the probe's headers, undici's timers off, and nothing else: no trace id per request, no timing, no record.
  * `probe` runs the CLI command users run (`throttlescope probe URL -c C -d Ss --json [--out DIR]`,
  * progress lines included) and, with --out, counts the lines of requests.jsonl.
  */
@@ -102,7 +106,64 @@ async function autocannon(withProbeHeaders: boolean): Promise<void> {
   );
 }
 
+/** A bare undici loop: the cheapest way undici's dispatch API sends these requests (see the file comment). */
+async function bareUndici(): Promise<void> {
+  const { Client } = await import('undici');
+  const headers = Object.entries(PROBE_HEADERS)
+    .filter(([name]) => name !== 'connection')
+    .flat();
+  const { origin, pathname } = new URL(url!);
+  const request = { path: pathname, method: 'GET', headers };
+  let requests = 0;
+  let failed = 0;
+  let running = connections;
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const clients = Array.from({ length: connections }, () => {
+    const client = new Client(origin, { pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
+    const handler = {
+      status: 0,
+      onConnect() {},
+      onHeaders(status: number) {
+        handler.status = status;
+        return true;
+      },
+      onData() {
+        return true;
+      },
+      onComplete() {
+        requests++;
+        if (handler.status !== 200) failed++;
+        next();
+      },
+      onError() {
+        failed++;
+        next();
+      },
+    };
+    const next = () => {
+      if (performance.now() < deadline) client.dispatch(request, handler);
+      else if (--running === 0) finish();
+    };
+    next();
+    return client;
+  });
+  await finished;
+  const elapsed = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  await Promise.all(clients.map((c) => c.destroy()));
+  process.stdout.write(
+    `${JSON.stringify({ requests, failed, seconds: elapsed, cpuUs: (used.user + used.system) / requests })}\n`,
+  );
+}
+
 if (kind === 'probe') await probe();
+else if (kind === 'undici') await bareUndici();
 else if (kind === 'autocannon') await autocannon(false);
 else if (kind === 'autocannon-headers') await autocannon(true);
 else throw new Error(`unknown client ${kind}`);

@@ -4,7 +4,9 @@
  *   1. closed loop at 10 and 50 connections: autocannon (one process, its default) vs
  *      `throttlescope probe -c C` with --out (every request to requests.jsonl: the mode users run)
  *      and without; also, for reference, autocannon with 2 worker threads, and autocannon sending the
- *      probe's request headers (the server's work per request then matches the probe's). Each measurement is a
+ *      probe's request headers (the server's work per request then matches the probe's), and a bare undici
+ *      loop with the probe's headers (`undici`: the floor for any client built on undici, which the issue keeps
+ *      as the probe's HTTP client). Each measurement is a
  *      fresh process (bench/probe-client.ts); rounds are interleaved (the order rotates each round)
  *      and medians reported, with the client's CPU time per request (less sensitive to the other
  *      processes on the machine than req/s) and the load average around the run;
@@ -13,7 +15,7 @@
  * Run: npm run bench probe
  * Env: BENCH_SECONDS (default 6), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default "10,50"; "" skips
  *      the closed loop),
- *      BENCH_CLIENTS (default "autocannon,probe-out,probe,autocannon-headers,autocannon-w2"),
+ *      BENCH_CLIENTS (default "autocannon,probe-out,probe,undici,autocannon-headers,autocannon-w2"),
  *      BENCH_RATE (default 1000),
  *      BENCH_MEMORY_REQUESTS (e.g. 1000000).
  */
@@ -31,7 +33,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const list = (text: string) => text.split(',').filter((x) => x !== '');
 const CONNECTIONS = list(process.env.BENCH_CONNECTIONS ?? '10,50').map(Number);
 const CLIENTS = list(
-  process.env.BENCH_CLIENTS ?? 'autocannon,probe-out,probe,autocannon-headers,autocannon-w2',
+  process.env.BENCH_CLIENTS ?? 'autocannon,probe-out,probe,undici,autocannon-headers,autocannon-w2',
 );
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const MEMORY_REQUESTS = Number(process.env.BENCH_MEMORY_REQUESTS ?? 0);
@@ -93,6 +95,7 @@ function measure(client: string, url: string, connections: number, seconds: numb
     args.push('autocannon-headers', url, String(connections), String(seconds));
   else if (client === 'autocannon-w2')
     args.push('autocannon', url, String(connections), String(seconds), '2');
+  else if (client === 'undici') args.push('undici', url, String(connections), String(seconds));
   else if (client === 'probe') args.push('probe', url, String(connections), String(seconds));
   else if (client === 'probe-out') {
     rmSync(dir, { recursive: true, force: true });
