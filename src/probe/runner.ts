@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Dispatcher } from 'undici';
+import { SlotSet } from '../common/slot-set.js';
 import { isoUtc } from '../common/time.js';
 import { newTraceRoot, TRACE_HEADER } from '../common/trace-id.js';
 import { classifyOrigin, classifyTransportError, cloudFrontTrace, normaliseHeaders } from './classify.js';
@@ -206,7 +207,7 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
   const stop = new AbortController();
   let stoppedBy: StopReason | undefined;
   let outputError: OutputError | undefined;
-  const inFlight = new InFlight<ProbeExchange>();
+  const inFlight = new SlotSet<ProbeExchange>();
   let graceTimer: NodeJS.Timeout | undefined;
   const stopInFlight = () => {
     inFlight.forEach(stopExchange);
@@ -512,7 +513,7 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
 
 /** An exchange with the runner's bookkeeping for its request (set before it starts). */
 class ProbeExchange extends Exchange {
-  /** Its index in the run's InFlight while in flight. */
+  /** Its index in the run's exchanges in flight (a SlotSet: see there why not a Set). */
   slot = -1;
   seq = 0;
   urlSeq = 0;
@@ -528,49 +529,6 @@ class ProbeExchange extends Exchange {
 const EMPTY_HEADERS: string[] = [];
 const noop = (): void => {};
 const stopExchange = (ex: ProbeExchange): void => ex.stop();
-
-/**
- * The exchanges in flight, each in a slot of one array (freed slots reused), not a Set: a Set
- * under constant add/delete is rebuilt every few requests, and V8 links each replaced table to
- * its successor (for iterators), so once one of them outlives a young-generation collection the
- * chain keeps every later table, and the exchanges they held, alive into the old generation
- * (measured: ~2 MB promoted per scavenge and a full collection a second in about half the runs,
- * 2-3 µs per request; see the probe section of docs/performance.md).
- */
-export class InFlight<T extends { slot: number }> {
-  private readonly slots: (T | undefined)[] = [];
-  private readonly free: number[] = [];
-  private count = 0;
-
-  get size(): number {
-    return this.count;
-  }
-
-  add(ex: T): void {
-    const slot = this.free.length > 0 ? this.free.pop()! : this.slots.length;
-    this.slots[slot] = ex;
-    ex.slot = slot;
-    this.count++;
-  }
-
-  delete(ex: T): void {
-    const slot = ex.slot;
-    if (slot < 0 || this.slots[slot] !== ex) return;
-    this.slots[slot] = undefined;
-    ex.slot = -1;
-    this.free.push(slot);
-    this.count--;
-  }
-
-  /** Calls `f` for each exchange in flight now (one added meanwhile in a freed slot may be visited too). */
-  forEach(f: (ex: T) => void): void {
-    const slots = this.slots;
-    for (let i = 0; i < slots.length; i++) {
-      const ex = slots[i];
-      if (ex !== undefined) f(ex);
-    }
-  }
-}
 
 /** The most specific code in an error's cause chain, else its class name (HTTPParserError). */
 function firstCode(error: unknown): string | undefined {
