@@ -286,7 +286,9 @@ export async function runResolved(options: ProbeOptions, hooks: ProbeHooks = {})
   const sweepEveryMs = Math.max(1, Math.min(50, options.timeoutMs / 20));
   const timeoutSweeper = setInterval(() => {
     const now = performance.now();
-    inFlight.forEach((ex) => ex.expireIfDue(now));
+    inFlight.forEach((ex) => {
+      ex.expireIfDue(now);
+    });
   }, sweepEveryMs);
   const durationTimer =
     options.durationMs !== undefined && options.model.kind === 'closed'
