@@ -10,6 +10,7 @@ import {
 } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Clock } from '../../common/clock.js';
+import { SlotSet } from '../../common/slot-set.js';
 import { TRACE_HEADER } from '../../common/trace-id.js';
 import type { AccessLogWriter } from '../access-log.js';
 import type { TargetGroupIds } from '../ids.js';
@@ -219,7 +220,7 @@ export class AlbFront {
 
   private readonly cutConnections = (): void => {
     this.flushBatch();
-    for (const res of this.inProcess) res.destroy();
+    for (const res of this.inProcess.values()) res.destroy();
   };
 
   private connection(socket: Socket): AlbConnection {
@@ -303,7 +304,7 @@ export class AlbFront {
   }
 
   /** In-process exchanges not yet answered, cut like connections when the ALB closes. */
-  private readonly inProcess = new Set<InProcessResponse>();
+  private readonly inProcess = new SlotSet<InProcessResponse>();
 
   /** An in-process exchange is over: one log entry, as for a response that closed. */
   inProcessClosed(res: InProcessResponse, ex: Exchange | undefined): void {
@@ -775,6 +776,8 @@ class InProcessResponse implements ResponseSink, AlbInProcessExchange {
   destroyed = false;
   /** In the ALB's set of unanswered in-process exchanges. */
   tracked = false;
+  /** Its place in that set (a SlotSet: one comes and goes per request). */
+  slot = -1;
   headersSent = false;
   writableFinished = false;
   private status = 0;

@@ -5,6 +5,7 @@
  */
 import { Pool } from 'undici';
 import type { Clock } from '../../common/clock.js';
+import { SlotSet } from '../../common/slot-set.js';
 import type {
   AlbConnection,
   AlbInProcessClient,
@@ -150,7 +151,8 @@ export class InProcessOrigin implements OriginClient {
   private readonly idle: AlbConnection[] = [];
   /** Lab ms when each of `idle` was released. */
   private readonly idleSince: number[] = [];
-  private readonly pending = new Set<OriginExchange>();
+  /** Exchanges waiting for the ALB (a SlotSet: one comes and goes per request). */
+  private readonly pending = new SlotSet<OriginExchange>();
   private nextPort = EPHEMERAL_LOW + Math.floor(Math.random() * EPHEMERAL_COUNT);
   private readonly client: string;
   private closed = false;
@@ -223,7 +225,7 @@ export class InProcessOrigin implements OriginClient {
   async close(): Promise<void> {
     this.closed = true;
     // The response breaks off, as when its HTTP pool is destroyed.
-    for (const sent of [...this.pending]) sent.cut();
+    for (const sent of this.pending.values()) sent.cut();
     this.idle.length = 0;
     this.idleSince.length = 0;
   }
@@ -233,6 +235,8 @@ const EMPTY_BODY = Buffer.alloc(0);
 
 /** One request of the in-process origin to the ALB, answered once. */
 class OriginExchange implements AlbInProcessClient {
+  /** Its place in the origin's pending exchanges. */
+  slot = -1;
   settled = false;
   exchange: AlbInProcessExchange | undefined;
   private timer: NodeJS.Timeout | undefined;

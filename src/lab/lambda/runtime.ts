@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../common/clock.js';
 import type { ThrottleCause } from '../../common/concurrency/aws-limits.js';
 import type { ConcurrencyPool } from '../../common/concurrency/pool.js';
+import { SlotSet } from '../../common/slot-set.js';
 import type { ScenarioFunction } from '../scenario.js';
 import type { LabTelemetry } from '../telemetry.js';
 import { defaultRandom, durationSampler, type Random } from './distribution.js';
@@ -91,7 +92,8 @@ export class LambdaRuntime {
   private readonly clock: Clock;
   private readonly timeScale: number;
   private readonly telemetry: LabTelemetry;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Timers running (cancelled by close); a SlotSet, as one comes and goes per invocation. */
+  private readonly timers = new SlotSet<PendingTimer>();
   private accountPeak = 0;
   private accountTotal = 0;
   private closed = false;
@@ -155,8 +157,9 @@ export class LambdaRuntime {
           // No duration: done at once, no timer and no promise.
           if (labMs <= 0 && !failed && !timedOut) return instant;
           return new Promise<RunOutcome>((resolve) => {
+            const pending: PendingTimer = { slot: -1, timer: undefined };
             const done = () => {
-              this.timers.delete(timer);
+              this.timers.delete(pending);
               if (timedOut) {
                 resolve({
                   ok: false,
@@ -174,8 +177,8 @@ export class LambdaRuntime {
                 });
               } else resolve({ ...ok, durationMs: labMs });
             };
-            const timer = setTimeout(done, labMs / this.timeScale);
-            this.timers.add(timer);
+            pending.timer = setTimeout(done, labMs / this.timeScale);
+            this.timers.add(pending);
           });
         },
         close: async () => {},
@@ -312,11 +315,12 @@ export class LambdaRuntime {
   /** Schedules `fn` after `labMs` of lab time; cancelled by close(). */
   after(labMs: number, fn: () => void): void {
     if (this.closed) return;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
+    const pending: PendingTimer = { slot: -1, timer: undefined };
+    pending.timer = setTimeout(() => {
+      this.timers.delete(pending);
       fn();
     }, labMs / this.timeScale);
-    this.timers.add(t);
+    this.timers.add(pending);
   }
 
   get isClosed(): boolean {
@@ -337,9 +341,17 @@ export class LambdaRuntime {
       clearTimeout(timer);
     }
     await Promise.all([...this.fns.values()].map((f) => f.close()));
-    for (const t of this.timers) clearTimeout(t);
+    this.timers.forEach((p) => {
+      clearTimeout(p.timer);
+    });
     this.timers.clear();
   }
+}
+
+/** A timer the runtime may have to cancel, in its SlotSet. */
+interface PendingTimer {
+  slot: number;
+  timer: NodeJS.Timeout | undefined;
 }
 
 /** For a microtask without queueMicrotask's per-call async resource. */
