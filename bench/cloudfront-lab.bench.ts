@@ -16,8 +16,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { startLab } from '../src/lab/index.js';
+import { disableAllocationSitePretenuring, startLab } from '../src/lab/index.js';
 import { validateScenario } from '../src/lab/scenario.js';
+
+// As the `lab` and `demo` commands run it (see src/lab/v8-tuning.ts).
+disableAllocationSitePretenuring();
 
 interface AutocannonResult {
   requests: { average: number; total: number };

@@ -13,8 +13,11 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLab } from '../src/lab/index.js';
+import { disableAllocationSitePretenuring, startLab } from '../src/lab/index.js';
 import { validateScenario } from '../src/lab/scenario.js';
+
+// As the `lab` and `demo` commands run it (see src/lab/v8-tuning.ts).
+disableAllocationSitePretenuring();
 
 interface AutocannonResult {
   requests: { average: number; total: number };

@@ -44,6 +44,7 @@ export {
   validateScenario,
 } from './scenario.js';
 export { renderBanner, renderStatusLine, renderSummary } from './status.js';
+export { disableAllocationSitePretenuring } from './v8-tuning.js';
 
 export interface StartLabOptions {
   /** ALB listener port; 0 or undefined = any free port. */

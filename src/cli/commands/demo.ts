@@ -1,6 +1,7 @@
 import { ExitCode, UsageError } from '../../common/errors.js';
 import { safeForTerminal } from '../../common/terminal.js';
 import { demoJson, runDemo } from '../../demo/run.js';
+import { disableAllocationSitePretenuring } from '../../lab/v8-tuning.js';
 import type { Command } from '../context.js';
 import { helpText, numberFlag, parseFlags } from '../flags.js';
 import { LiveProgress } from '../progress.js';
@@ -41,6 +42,8 @@ export const command: Command = {
     const narration = new LiveProgress(values.json ? ctx.stderr : ctx.stdout, {
       tty: !values.json && ctx.stdout.isTTY === true,
     });
+    // The demo serves its lab from this process: see disableAllocationSitePretenuring for why.
+    disableAllocationSitePretenuring();
     const result = await runDemo({
       probeSeconds: numberFlag('demo', 'seconds', values.seconds, { min: 1 }),
       rate: numberFlag('demo', 'rate', values.rate, { min: 0.1 }),

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { ExitCode, ThrottlescopeError, UsageError } from '../../common/errors.js';
 import { safeForTerminal } from '../../common/terminal.js';
 import { type AwsEndpoint, startAwsEndpoint } from '../../lab/aws-api/server.js';
-import { type LabSnapshot, startLab } from '../../lab/index.js';
+import { disableAllocationSitePretenuring, type LabSnapshot, startLab } from '../../lab/index.js';
 import { BUILTIN_SCENARIO_NAMES } from '../../lab/resolve-scenario.js';
 import { renderBanner, renderStatusLine, renderSummary } from '../../lab/status.js';
 import type { CliContext, Command } from '../context.js';
@@ -106,6 +106,8 @@ export const command: Command = {
     const dataDir = values['data-dir'] === undefined ? undefined : resolve(ctx.cwd, values['data-dir']);
     const scenario = scenarioArg('lab', positionals[0], ctx.cwd);
 
+    // The lab's main thread serves every request: see disableAllocationSitePretenuring for why.
+    disableAllocationSitePretenuring();
     const lab = await startLab(scenario, { albPort, cloudfrontPort, host, dataDir });
     const aws = await startAws(lab, host, awsPort ?? 0);
     ctx.stdout.write(renderBanner(lab, aws.url, dataDir));
