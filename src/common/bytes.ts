@@ -29,8 +29,8 @@ export function putInteger(buf: Buffer, at: number, n: number): number {
   return Number.isSafeInteger(n) && n >= 0 ? putUint(buf, at, n) : putAscii(buf, at, String(n));
 }
 
-/** `n` (below 2^31) in exactly `digits` digits, zero-padded. */
-function putDigits(buf: Buffer, at: number, n: number, digits: number): number {
+/** Puts `n` (0 <= n < 2^31) in exactly `digits` digits, zero-padded; returns where they end. */
+export function putDigits(buf: Buffer, at: number, n: number, digits: number): number {
   let v = n | 0;
   for (let i = at + digits - 1; i >= at; i--) {
     const q = (v / 10) | 0;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { putAscii, putInteger, putUint, putUtf8, RepeatedColumn } from '../../src/common/bytes.js';
+import { putAscii, putDigits, putInteger, putUint, putUtf8, RepeatedColumn } from '../../src/common/bytes.js';
 
 const written = (put: (buf: Buffer, at: number) => number): string => {
   const buf = Buffer.alloc(64, 0x2a);
@@ -24,6 +24,17 @@ describe('bytes', () => {
   it('putInteger writes negatives, fractions and non-finite numbers as String() does', () => {
     for (const n of [-1, -0, 0.5, 1e21, Number.NaN, Number.POSITIVE_INFINITY, 42])
       expect(written((b, at) => putInteger(b, at, n))).toBe(String(n));
+  });
+
+  it('putDigits writes exactly that many digits, zero-padded', () => {
+    expect(written((b, at) => putDigits(b, at, 7, 3))).toBe('007');
+    expect(written((b, at) => putDigits(b, at, 0, 6))).toBe('000000');
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10 }), fc.nat(), (digits, x) => {
+        const n = x % 10 ** digits;
+        expect(written((b, at) => putDigits(b, at, n, digits))).toBe(String(n).padStart(digits, '0'));
+      }),
+    );
   });
 
   it('putAscii writes the string at the offset', () => {

@@ -1,4 +1,4 @@
-import { putAscii, putInteger, putUint, putUtf8, RepeatedColumn } from '../../common/bytes.js';
+import { putAscii, putDigits, putInteger, putUint, putUtf8, RepeatedColumn } from '../../common/bytes.js';
 import { ALB_FIELDS } from '../../logs/fields.js';
 import { formatAlbLine } from '../../logs/format-line.js';
 import { escapeQuoted } from '../../logs/parse-line.js';
@@ -79,15 +79,11 @@ function putIsoMicros(buf: Buffer, at: number, ms: number): number {
   const second = secondOf(ms);
   const start = at;
   at = putAscii(buf, at, isoSecondPrefix(second));
-  let v = microsOf(ms, second);
-  if (!(v >= 0)) return putAscii(buf, start, isoMicros(ms));
-  for (let i = at + 5; i >= at; i--) {
-    const q = (v / 10) | 0;
-    buf[i] = 48 + v - q * 10;
-    v = q;
-  }
-  buf[at + 6] = 0x5a; // Z
-  return at + 7;
+  const micros = microsOf(ms, second);
+  if (!(micros >= 0)) return putAscii(buf, start, isoMicros(ms));
+  at = putDigits(buf, at, micros, 6);
+  buf[at] = 0x5a; // Z
+  return at + 1;
 }
 
 /** The request line as the log quotes it. */
@@ -198,11 +194,7 @@ export function putSeconds(buf: Buffer, at: number, s: number | null): number {
   const i = Math.floor(r / 1000);
   at = putUint(buf, at, i);
   buf[at++] = DOT;
-  const ms = r - i * 1000;
-  buf[at++] = 48 + ((ms / 100) | 0);
-  buf[at++] = 48 + (((ms / 10) | 0) % 10);
-  buf[at++] = 48 + (ms % 10);
-  return at;
+  return putDigits(buf, at, r - i * 1000, 3);
 }
 
 /** Characters escapeQuoted rewrites; most values have none, and a regex test finds that fastest. */

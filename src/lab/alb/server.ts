@@ -296,10 +296,7 @@ export class AlbFront {
       else res.destroy();
     }
     // Most are answered by now (a function that finished at once); the others are tracked.
-    if (!res.writableFinished && !res.destroyed) {
-      res.tracked = true;
-      this.inProcess.add(res);
-    }
+    if (!res.writableFinished && !res.destroyed) this.inProcess.add(res);
     return res;
   }
 
@@ -308,7 +305,7 @@ export class AlbFront {
 
   /** An in-process exchange is over: one log entry, as for a response that closed. */
   inProcessClosed(res: InProcessResponse, ex: Exchange | undefined): void {
-    if (res.tracked) this.inProcess.delete(res);
+    this.inProcess.delete(res);
     if (ex) this.logExchange(res, ex);
   }
 
@@ -774,9 +771,7 @@ function clientHeaders(read: ReadHeaders): [string, string][] {
  */
 class InProcessResponse implements ResponseSink, AlbInProcessExchange {
   destroyed = false;
-  /** In the ALB's set of unanswered in-process exchanges. */
-  tracked = false;
-  /** Its place in that set (a SlotSet: one comes and goes per request). */
+  /** Its place in the ALB's set of unanswered in-process exchanges, or -1 (a SlotSet: one comes and goes per request). */
   slot = -1;
   headersSent = false;
   writableFinished = false;

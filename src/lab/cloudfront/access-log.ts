@@ -7,7 +7,7 @@
  * on AWS). Nothing is dropped: a flush delivers what is pending.
  */
 
-import { putAscii, putInteger } from '../../common/bytes.js';
+import { putAscii, putDigits, putInteger } from '../../common/bytes.js';
 import type { Clock } from '../../common/clock.js';
 import {
   type CloudFrontLogRecord,
@@ -184,11 +184,8 @@ export class CloudFrontLineWriter {
     if (r === undefined) at = putAscii(buf, at, '000');
     else {
       const status = e.status;
-      if (status >>> 0 === status && status < 1000) {
-        buf[at++] = 48 + ((status / 100) >>> 0);
-        buf[at++] = 48 + (((status / 10) >>> 0) % 10);
-        buf[at++] = 48 + (status % 10);
-      } else at = putAscii(buf, at, String(status).padStart(3, '0'));
+      if (status >>> 0 === status && status < 1000) at = putDigits(buf, at, status, 3);
+      else at = putAscii(buf, at, String(status).padStart(3, '0'));
     }
     buf[at++] = TAB;
     at = putText(buf, at, e.referer);
