@@ -123,9 +123,11 @@ export class LineBatch {
     this.lines++;
   }
 
-  /** The file's text: every line followed by a newline. */
-  bytes(): Buffer {
-    const parts = this.chunk === undefined ? this.full : [...this.full, this.chunk.subarray(0, this.used)];
+  /** The file's text: `head` (a file header, when the format has one), then every line followed by a newline. */
+  bytes(head?: Buffer): Buffer {
+    // One copy of the lines, header included: a delivery interval can hold hundreds of megabytes.
+    const parts = head === undefined ? [...this.full] : [head, ...this.full];
+    if (this.chunk !== undefined) parts.push(this.chunk.subarray(0, this.used));
     return Buffer.concat(parts);
   }
 }

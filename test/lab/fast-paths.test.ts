@@ -130,6 +130,24 @@ describe('access-log line template', () => {
     expect(batch.lines).toBe(lines);
   });
 
+  test('a batch with a file header is the header, then every line, in one piece', () => {
+    const batch = new LineBatch();
+    const head = Buffer.from('#Version: 1.0\n#Fields: a b\n');
+    expect(batch.bytes(head).equals(head)).toBe(true);
+    // Past two 256 KiB chunks, so the lines span full chunks and the one being written.
+    const lines: string[] = [];
+    for (let i = 0; i < 6000; i++) {
+      const line = `line ${i} ${'x'.repeat(i % 151)}`;
+      lines.push(line);
+      batch.add(line);
+    }
+    const text = `${head.toString()}${lines.map((l) => `${l}\n`).join('')}`;
+    expect(batch.bytes(head).toString()).toBe(text);
+    expect(batch.bytes().toString()).toBe(text.slice(head.length));
+    batch.add('one more');
+    expect(batch.bytes(head).toString()).toBe(`${text}one more\n`);
+  });
+
   test('isoMicros is toISOString with microseconds', () => {
     // Eighths of a millisecond are exact in binary: 0, 125, ... 875 microseconds past the millisecond.
     fc.assert(

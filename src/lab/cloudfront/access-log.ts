@@ -303,7 +303,7 @@ export class CloudFrontLogWriter {
         hourMs: hour,
         unique: uniqueId(),
       });
-      const text = Buffer.concat([Buffer.from(cloudFrontFileHeader(), 'utf8'), lines.bytes()]);
+      const text = lines.bytes(Buffer.from(cloudFrontFileHeader(), 'utf8'));
       this.delivery.deliver(key, text, () => {
         this.keys.push(key);
         this.linesDelivered += lines.lines;
