@@ -208,6 +208,23 @@ describe('ALB event and trace header as a real handler sees them', () => {
     expect(Object.keys(e.headers).every((k: string) => k === k.toLowerCase())).toBe(true);
   });
 
+  test("the client's X-Forwarded-For extended, its other X-Forwarded-* replaced, UTF-8 values decoded", async () => {
+    const r = await lab.get('/echo/h', {
+      'X-Forwarded-For': '203.0.113.7',
+      'X-Forwarded-Port': '9999',
+      'X-Forwarded-Proto': 'https',
+      // Node's client sends a string's characters as latin1 bytes: these are café's UTF-8 bytes.
+      'X-Name': Buffer.from('café', 'utf8').toString('latin1'),
+    });
+    expect(r.status).toBe(200);
+    const e = JSON.parse(r.text);
+    expect(e.headers['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+    expect(e.headers['x-forwarded-port']).toBe(new URL(lab.albUrl).port);
+    expect(e.headers['x-forwarded-proto']).toBe('http');
+    expect(e.headers['x-name']).toBe('café');
+    expect(e.headers['x-amzn-trace-id']).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/);
+  });
+
   test('multi-value target group: multi-value event and response headers', async () => {
     const r = await lab.get('/mv?x=1&x=2', { 'x-a': '1' });
     expect(r.headers['set-cookie']).toEqual(['a=1', 'b=2']);

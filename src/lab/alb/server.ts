@@ -83,8 +83,10 @@ interface Exchange {
   sentBytes: number;
   elbStatus: number;
   logged: boolean;
-  /** The headers for the function's event (names lower-case, the ALB's own added), flat. */
-  headers: string[];
+  /** The request's headers as received (flat): the event's are made from them when a function reads them. */
+  raw: string[];
+  /** The client's X-Forwarded-For (the last one, as UTF-8), which the ALB's own extends. */
+  clientXff: string | undefined;
   /** As the event builder reads them: the last one. */
   contentType: string | undefined;
   contentEncoding: string | undefined;
@@ -309,7 +311,7 @@ export class AlbFront {
     if (ex) this.logExchange(res, ex);
   }
 
-  /** The request line and headers read: the exchange, routed, with the ALB's own headers added. */
+  /** The request line and headers read: the exchange, routed. */
   private begin(
     method: string,
     url: string,
@@ -321,9 +323,8 @@ export class AlbFront {
     const t0 = clock.now();
 
     // One pass over the headers (req.headers is never built): check UTF-8 (Node reads header
-    // bytes as latin1), note the ones the ALB reads itself, add the ALB's own.
+    // bytes as latin1), note the ones the ALB reads itself.
     let badHeader = false;
-    const headers: string[] = [];
     let clientTrace: string | undefined;
     let clientXff: string | undefined;
     let host: string | undefined;
@@ -347,13 +348,10 @@ export class AlbFront {
       switch (lower) {
         case TRACE_HEADER:
           clientTrace = value;
-          continue;
+          break;
         case 'x-forwarded-for':
           clientXff = value;
-          continue;
-        case 'x-forwarded-port':
-        case 'x-forwarded-proto':
-          continue;
+          break;
         // As Node's req.headers has them: the first Host, User-Agent and Content-Length.
         case 'host':
           host ??= received;
@@ -375,22 +373,11 @@ export class AlbFront {
           contentEncoding = value;
           break;
       }
-      headers.push(lower, value);
     }
     const q = url.indexOf('?');
     const route = this.o.router.route(method, q < 0 ? url : url.slice(0, q), host);
     const tg = this.o.targetGroups.get(route.targetGroup)!;
     const trace = albTraceHeader(clientTrace, t0);
-    headers.push(
-      'x-amzn-trace-id',
-      trace,
-      'x-forwarded-for',
-      clientXff ? `${clientXff}, ${conn.client}` : conn.client,
-      'x-forwarded-port',
-      this.portText,
-      'x-forwarded-proto',
-      'http',
-    );
 
     return {
       front: this,
@@ -412,13 +399,47 @@ export class AlbFront {
       sentBytes: 0,
       elbStatus: 0,
       logged: false,
-      headers,
+      raw,
+      clientXff,
       contentType,
       contentEncoding,
       badHeader,
       contentLength,
       chunked,
     };
+  }
+
+  /**
+   * The headers of the function's event, flat: names lower-case, values as UTF-8, the client's
+   * X-Amzn-Trace-Id and X-Forwarded-* replaced by the ALB's own.
+   */
+  private eventHeaders(ex: Exchange): string[] {
+    const raw = ex.raw;
+    const headers: string[] = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const lower = raw[i]!.toLowerCase();
+      if (
+        lower === TRACE_HEADER ||
+        lower === 'x-forwarded-for' ||
+        lower === 'x-forwarded-port' ||
+        lower === 'x-forwarded-proto'
+      )
+        continue;
+      const value = raw[i + 1]!;
+      // Checked in `begin`: a value that is not UTF-8 never reaches a function.
+      headers.push(lower, NON_ASCII.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value);
+    }
+    headers.push(
+      TRACE_HEADER,
+      ex.trace,
+      'x-forwarded-for',
+      ex.clientXff ? `${ex.clientXff}, ${ex.conn.client}` : ex.conn.client,
+      'x-forwarded-port',
+      this.portText,
+      'x-forwarded-proto',
+      'http',
+    );
+    return headers;
   }
 
   /** Sends the request to the function; answers from the outcome. Synchronous up to the invoke. */
@@ -433,18 +454,21 @@ export class AlbFront {
       return;
     }
     const tg = ex.tg;
-    const event = buildAlbEvent({
-      method: ex.method,
-      url: ex.url,
-      rawHeaders: ex.headers,
-      namesLowerCase: true,
-      contentType: ex.contentType,
-      contentEncoding: ex.contentEncoding,
-      body: body.data,
-      targetGroupArn: tg.arn,
-      multiValueHeaders: tg.multiValueHeaders,
-    });
-    const started = this.o.runtime.start(tg.function, event, 'alb');
+    const runtime = this.o.runtime;
+    const event = runtime.readsEvent(tg.function)
+      ? buildAlbEvent({
+          method: ex.method,
+          url: ex.url,
+          rawHeaders: this.eventHeaders(ex),
+          namesLowerCase: true,
+          contentType: ex.contentType,
+          contentEncoding: ex.contentEncoding,
+          body: body.data,
+          targetGroupArn: tg.arn,
+          multiValueHeaders: tg.multiValueHeaders,
+        })
+      : undefined;
+    const started = runtime.start(tg.function, event, 'alb');
     if (started.kind === 'throttled') {
       this.sendError(res, ex, 'throttled');
       return;

@@ -211,6 +211,14 @@ export class LambdaRuntime {
     };
   }
 
+  /**
+   * Whether the function looks at its event: a synthetic one answers from its model alone, so a
+   * caller on the request path may skip building the event for it (and pass undefined).
+   */
+  readsEvent(name: string): boolean {
+    return this.fns.get(name)?.spec.synthetic === undefined;
+  }
+
   has(name: string): boolean {
     return this.fns.has(name);
   }
