@@ -27,8 +27,8 @@ export interface ViewerRequest {
   method: string;
   /** Path and query, as received. */
   url: string;
-  /** Header name/value pairs, as received. */
-  headers: readonly Header[];
+  /** Header names and values as received, flat (name, value, name, value, ...: Node's rawHeaders). */
+  headers: readonly string[];
   body: Buffer;
   /** The viewer's address (the TCP peer). */
   clientIp: string;
@@ -37,7 +37,8 @@ export interface ViewerRequest {
 export interface OriginRequest {
   method: string;
   url: string;
-  headers: Header[];
+  /** Header names and values, flat (name, value, name, value, ...), as an HTTP client takes them. */
+  headers: string[];
   body: Buffer | undefined;
 }
 
@@ -170,12 +171,6 @@ export class CloudFrontEdge {
     this.behaviors = cacheBehaviors(o.spec);
     this.errors = new ErrorSettings(o.spec);
     this.via = `1.1 ${o.ids.viaHost} (CloudFront)`;
-    this.towardOrigin = {
-      host: ['Host', o.originHost],
-      userAgent: ['User-Agent', 'Amazon CloudFront'],
-      via: ['Via', this.via],
-      forwardedFor: ['X-Forwarded-For', ''],
-    };
   }
 
   /** Responses held now (expired ones included until they are next looked up or pushed out). */
@@ -495,23 +490,28 @@ export class CloudFrontEdge {
       ];
       this.fixedEdgeHeaders.set(xCache, fixed);
     }
-    const out = headers.slice();
-    out.push(fixed[0]!, fixed[1]!, fixed[2]!, ['X-Amz-Cf-Id', requestId]);
-    if (extra) out.push(extra);
+    // Made at its final size: one allocation per response.
+    const n = headers.length;
+    const out = new Array<Header>(n + (extra ? 5 : 4));
+    for (let i = 0; i < n; i++) out[i] = headers[i]!;
+    out[n] = fixed[0]!;
+    out[n + 1] = fixed[1]!;
+    out[n + 2] = fixed[2]!;
+    out[n + 3] = ['X-Amz-Cf-Id', requestId];
+    if (extra) out[n + 4] = extra;
     return out;
   }
   /** The headers CloudFront adds that do not change per request, per X-Cache value (header pairs are never modified). */
   private readonly fixedEdgeHeaders = new Map<string, Header[]>();
-  /** Header pairs toward the origin that most requests share (never modified). */
-  private readonly towardOrigin: { host: Header; userAgent: Header; via: Header; forwardedFor: Header };
 
   /** Path and query, and the values of the forwarded headers. */
   private cacheKey(req: ViewerRequest, behavior: CacheBehavior): string {
     if (behavior.forwardedHeaders.size === 0) return req.url;
     let key = req.url;
-    for (const [name, value] of req.headers) {
-      const lower = name.toLowerCase();
-      if (behavior.forwardedHeaders.has(lower)) key += `\n${lower}:${value}`;
+    const raw = req.headers;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const lower = raw[i]!.toLowerCase();
+      if (behavior.forwardedHeaders.has(lower)) key += `\n${lower}:${raw[i + 1]}`;
     }
     return key;
   }
@@ -542,12 +542,15 @@ export class CloudFrontEdge {
   private askOrigin(r: EdgeRequest): void {
     const { req, behavior, requestId } = r;
     const fwd = behavior.forwardedHeaders;
-    const headers: Header[] = [];
+    const headers: string[] = [];
     let via: string | undefined;
     let xff: string | undefined;
     let host: string | undefined;
     let userAgent: string | undefined;
-    for (const [name, value] of req.headers) {
+    const raw = req.headers;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!;
+      const value = raw[i + 1]!;
       const lower = name.toLowerCase();
       if (lower === 'via') via = via === undefined ? value : `${via}, ${value}`;
       else if (lower === 'x-forwarded-for') xff = xff === undefined ? value : `${xff},${value}`;
@@ -559,19 +562,20 @@ export class CloudFrontEdge {
         !fwd.has(lower)
       )
         continue;
-      headers.push([name, value]);
+      headers.push(name, value);
     }
-    const c = this.towardOrigin;
-    headers.push(fwd.has('host') && host !== undefined ? ['Host', host] : c.host);
-    headers.push(fwd.has('user-agent') && userAgent !== undefined ? ['User-Agent', userAgent] : c.userAgent);
-    headers.push(via === undefined ? c.via : ['Via', `${via}, ${this.via}`]);
-    if (xff !== undefined) headers.push(['X-Forwarded-For', `${xff},${req.clientIp}`]);
-    else {
-      // Most requests come from the viewers seen just before.
-      if (c.forwardedFor[1] !== req.clientIp) c.forwardedFor = ['X-Forwarded-For', req.clientIp];
-      headers.push(c.forwardedFor);
-    }
-    headers.push(['X-Amz-Cf-Id', requestId]);
+    headers.push(
+      'Host',
+      fwd.has('host') && host !== undefined ? host : this.o.originHost,
+      'User-Agent',
+      fwd.has('user-agent') && userAgent !== undefined ? userAgent : 'Amazon CloudFront',
+      'Via',
+      via === undefined ? this.via : `${via}, ${this.via}`,
+      'X-Forwarded-For',
+      xff === undefined ? req.clientIp : `${xff},${req.clientIp}`,
+      'X-Amz-Cf-Id',
+      requestId,
+    );
     const request: OriginRequest = {
       method: req.method,
       url: req.url,

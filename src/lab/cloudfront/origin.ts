@@ -67,8 +67,6 @@ export class HttpOrigin implements OriginClient {
 
   async send(request: OriginRequest, responseTimeoutMs: number): Promise<OriginOutcome> {
     const wait = Math.max(1, responseTimeoutMs / this.scale);
-    const flat: string[] = [];
-    for (const [n, v] of request.headers) flat.push(n, v);
     let headersArrived = false;
     // undici's own headers timeout is coarse (about a second); the response timeout is ours.
     const abort = new AbortController();
@@ -82,7 +80,7 @@ export class HttpOrigin implements OriginClient {
         signal: abort.signal,
         method: request.method as 'GET',
         path: request.url,
-        headers: flat,
+        headers: request.headers,
         body: request.body,
         headersTimeout: wait,
         bodyTimeout: wait,
@@ -176,14 +174,29 @@ export class InProcessOrigin implements OriginClient {
     const connection = this.take();
     // The HTTP client closes the connection after a HEAD (a server might send a body anyway).
     const reuse = request.method !== 'HEAD';
-    const rawHeaders: string[] = ['host', '', 'connection', reuse ? 'keep-alive' : 'close'];
-    for (const [name, value] of request.headers) {
-      if (name.length === 4 && name.toLowerCase() === 'host') rawHeaders[1] = value;
-      else rawHeaders.push(name, value);
-    }
     const body = request.body ?? EMPTY_BODY;
-    if (body.length > 0 || EXPECTS_PAYLOAD.has(request.method))
-      rawHeaders.push('content-length', String(body.length));
+    const withLength = body.length > 0 || EXPECTS_PAYLOAD.has(request.method);
+    const given = request.headers;
+    // Made at its final size when the edge sends one Host (it moves to the front): one allocation.
+    const rawHeaders = new Array<string>(given.length + (withLength ? 4 : 2));
+    rawHeaders[0] = 'host';
+    rawHeaders[1] = '';
+    rawHeaders[2] = 'connection';
+    rawHeaders[3] = reuse ? 'keep-alive' : 'close';
+    let at = 4;
+    for (let i = 0; i + 1 < given.length; i += 2) {
+      const name = given[i]!;
+      if (name.length === 4 && name.toLowerCase() === 'host') rawHeaders[1] = given[i + 1]!;
+      else {
+        rawHeaders[at++] = name;
+        rawHeaders[at++] = given[i + 1]!;
+      }
+    }
+    if (withLength) {
+      rawHeaders[at++] = 'content-length';
+      rawHeaders[at++] = String(body.length);
+    }
+    if (rawHeaders.length !== at) rawHeaders.length = at;
     const sent = new OriginExchange(this, connection, reuse, waiter);
     sent.exchange = this.alb.exchange(
       { method: request.method, url: request.url, rawHeaders, body, connection },

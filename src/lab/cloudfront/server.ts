@@ -13,7 +13,7 @@ import {
 import type { Socket } from 'node:net';
 import type { Clock } from '../../common/clock.js';
 import { closeGracefully, listenOn } from '../listener.js';
-import type { CloudFrontEdge, EdgeClient, EdgeResponse, Header } from './edge.js';
+import type { CloudFrontEdge, EdgeClient, EdgeResponse } from './edge.js';
 
 /** One viewer exchange, as the access log and the metrics need it. Times are lab ms. */
 export interface EdgeExchange {
@@ -129,7 +129,6 @@ export class CloudFrontServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const startMs = this.clock.now();
     const raw = req.rawHeaders;
-    const headers: Header[] = [];
     let headerBytes = 0;
     let host: string | undefined;
     let userAgent: string | undefined;
@@ -140,7 +139,6 @@ export class CloudFrontServer {
       const name = raw[i]!;
       const value = raw[i + 1]!;
       headerBytes += name.length + value.length + 4;
-      headers.push([name, value]);
       const lower = name.toLowerCase();
       if (lower === 'host') host ??= value;
       else if (lower === 'user-agent') userAgent ??= value;
@@ -151,16 +149,13 @@ export class CloudFrontServer {
     // Most viewer requests have no body: no stream to read then.
     if (!hasBody) {
       req.resume();
-      this.ask(
-        this.begin(req, res, startMs, headerBytes, EMPTY_BODY, host, userAgent, referer, xff),
-        headers,
-      );
+      this.ask(this.begin(req, res, startMs, headerBytes, EMPTY_BODY, host, userAgent, referer, xff), raw);
       return;
     }
     readBody(req).then(
       (body) => {
         try {
-          this.ask(this.begin(req, res, startMs, headerBytes, body, host, userAgent, referer, xff), headers);
+          this.ask(this.begin(req, res, startMs, headerBytes, body, host, userAgent, referer, xff), raw);
         } catch {
           this.broke(res);
         }
@@ -206,7 +201,7 @@ export class CloudFrontServer {
   }
 
   /** Lets the edge answer the request (the exchange writes the answer). */
-  private ask(exchange: ViewerExchange, headers: Header[]): void {
+  private ask(exchange: ViewerExchange, headers: readonly string[]): void {
     this.edge.serve(
       {
         method: exchange.method,
@@ -239,14 +234,19 @@ export class CloudFrontServer {
       exchange.report();
       return;
     }
-    const flat: string[] = [];
+    // Made at its final size: one allocation per response.
+    const headers = r.headers;
+    const flat = new Array<string>(2 * headers.length + 2);
     let sentHeaderBytes = 0;
-    for (const [n, v] of r.headers) {
-      flat.push(n, v);
+    for (let i = 0; i < headers.length; i++) {
+      const [n, v] = headers[i]!;
+      flat[2 * i] = n;
+      flat[2 * i + 1] = v;
       sentHeaderBytes += n.length + v.length + 4;
     }
     const length = String(r.body.length);
-    flat.push('Content-Length', length);
+    flat[2 * headers.length] = 'Content-Length';
+    flat[2 * headers.length + 1] = length;
     const reason = STATUS_CODES[r.status] ?? '';
     res.writeHead(r.status, reason, flat);
     const isHead = exchange.method === 'HEAD';

@@ -63,9 +63,16 @@ function setup(cloudfront: Record<string, unknown> = {}) {
   const ids = distributionIds('123456789012', 'lb', spec);
   const edge = new CloudFrontEdge({ spec, ids, clock, origin, originHost: 'alb.internal:8080', objects });
   const get = (url: string, headers: Header[] = [], method = 'GET') =>
-    edge.handle({ method, url, headers, body: Buffer.alloc(0), clientIp: '198.51.100.7' });
+    edge.handle({ method, url, headers: headers.flat(), body: Buffer.alloc(0), clientIp: '198.51.100.7' });
   const advance = (seconds: number) => clock.advanceTo(clock.now() + seconds * 1000);
   return { edge, origin, clock, get, advance, ids };
+}
+
+/** A flat header list (name, value, ...) by lower-case name. */
+function headerMap(flat: readonly string[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) m.set(flat[i]!.toLowerCase(), flat[i + 1]!);
+  return m;
 }
 
 const h = (r: EdgeResponse, name: string) => r.headers.find(([n]) => n.toLowerCase() === name)?.[1];
@@ -352,7 +359,7 @@ describe('CloudFront edge: toward the origin', () => {
       ['X-Amzn-Trace-Id', 'Root=1-5c536348-3d683b8b04734faae651f476'],
       ['Connection', 'keep-alive'],
     ]);
-    const sent = new Map(origin.requests[0]!.request.headers.map(([n, v]) => [n.toLowerCase(), v]));
+    const sent = headerMap(origin.requests[0]!.request.headers);
     expect(sent.get('host')).toBe('alb.internal:8080');
     expect(sent.get('user-agent')).toBe('Amazon CloudFront');
     expect(sent.get('x-forwarded-for')).toBe('203.0.113.9,198.51.100.7');
@@ -363,7 +370,7 @@ describe('CloudFront edge: toward the origin', () => {
     expect(sent.has('connection')).toBe(false);
 
     await get('/ua/x', [['User-Agent', 'curl/8.5.0']]);
-    const ua = new Map(origin.requests[1]!.request.headers.map(([n, v]) => [n.toLowerCase(), v]));
+    const ua = headerMap(origin.requests[1]!.request.headers);
     expect(ua.get('user-agent')).toBe('curl/8.5.0');
     expect(ua.has('x-forwarded-for')).toBe(true);
   });

@@ -33,7 +33,7 @@ const viewer = (over: Partial<ViewerRequest> = {}): ViewerRequest => ({
     ['X-Forwarded-For', '203.0.113.9'],
     ['Via', '1.1 proxy.example'],
     ['X-Custom', 'kept'],
-  ],
+  ].flat(),
   body: Buffer.alloc(0),
   clientIp: '198.51.100.7',
   ...over,

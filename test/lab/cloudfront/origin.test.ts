@@ -29,7 +29,7 @@ afterAll(() => {
 const req = (path: string) => ({
   method: 'GET',
   url: path,
-  headers: [['X-Amz-Cf-Id', 'abc'] as const],
+  headers: ['X-Amz-Cf-Id', 'abc'],
   body: undefined,
 });
 
