@@ -136,6 +136,8 @@ export interface AlbInProcessResponse {
   /** Names lower-case, repeated names grouped at the first, with the `date` the HTTP server adds (a list shared between responses: not to be modified). */
   headers: [string, string][];
   body: Buffer;
+  /** Lab ms when the ALB sent it (its access-log entry's time). */
+  at: number;
 }
 
 /** Who waits for the ALB's answer to an in-process request (an object: no closure per request). */
@@ -305,10 +307,10 @@ export class AlbFront {
   /** In-process exchanges not yet answered, cut like connections when the ALB closes. */
   private readonly inProcess = new SlotSet<InProcessResponse>();
 
-  /** An in-process exchange is over: one log entry, as for a response that closed. */
-  inProcessClosed(res: InProcessResponse, ex: Exchange | undefined): void {
+  /** An in-process exchange is over: one log entry, as for a response that closed. Returns its time (lab ms). */
+  inProcessClosed(res: InProcessResponse, ex: Exchange | undefined): number {
     this.inProcess.delete(res);
-    if (ex) this.logExchange(res, ex);
+    return (ex && this.logExchange(res, ex)) ?? this.o.clock.now();
   }
 
   /** The request line and headers read: the exchange, routed. */
@@ -619,9 +621,12 @@ export class AlbFront {
     return this.lastLogHost;
   }
 
-  /** Exactly one log entry and one set of metrics per request, when the exchange is over. */
-  logExchange(res: ResponseSink, ex: Exchange): void {
-    if (ex.logged) return;
+  /**
+   * Exactly one log entry and one set of metrics per request, when the exchange is over. Returns
+   * the entry's time (lab ms), undefined when it was logged already.
+   */
+  logExchange(res: ResponseSink, ex: Exchange): number | undefined {
+    if (ex.logged) return undefined;
     ex.logged = true;
     const t3 = this.o.clock.now();
     const finished = res.writableFinished;
@@ -683,6 +688,7 @@ export class AlbFront {
     tgc.requests++;
     if (ex.targetStatus === undefined && ex.elbStatus >= 500 && ex.elbStatus < 600) tgc.elb5xx++;
     if (ex.reason === AlbLambdaError.throttled.reason) tgc.throttled++;
+    return t3;
   }
 }
 
@@ -834,7 +840,7 @@ class InProcessResponse implements ResponseSink, AlbInProcessExchange {
   end(body: Buffer | string): this {
     if (this.destroyed || this.writableFinished) return this;
     this.writableFinished = true;
-    this.front.inProcessClosed(this, this.ex);
+    const at = this.front.inProcessClosed(this, this.ex);
     if (this.aborted) return this;
     const s = this.status;
     const noBody = this.isHead || s < 200 || s === 204 || s === 304;
@@ -842,6 +848,7 @@ class InProcessResponse implements ResponseSink, AlbInProcessExchange {
       status: s,
       headers: clientHeaders(this.read),
       body: noBody ? EMPTY.data : typeof body === 'string' ? Buffer.from(body) : body,
+      at,
     });
     return this;
   }

@@ -43,7 +43,8 @@ export interface OriginRequest {
 }
 
 export type OriginOutcome =
-  | { kind: 'response'; status: number; headers: Header[]; body: Buffer }
+  /** `at`: lab ms the answer came, when the client knows it (else the edge reads its clock). */
+  | { kind: 'response'; status: number; headers: Header[]; body: Buffer; at?: number }
   /** The connection could not be made (refused, reset before a response, connection timeout). */
   | { kind: 'connect-error' }
   /** No response (or no next packet) within the origin response timeout. */
@@ -291,7 +292,7 @@ export class CloudFrontEdge {
       );
     }
     const ttl = successTtlMs(outcome.status, view.cacheControl, behavior.policy);
-    const now = this.o.clock.now();
+    const now = outcome.at ?? this.o.clock.now();
     if (key !== undefined && req.method === 'GET' && ttl > 0) {
       this.store(key, {
         status: outcome.status,

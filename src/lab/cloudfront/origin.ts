@@ -230,9 +230,10 @@ export class InProcessOrigin implements OriginClient {
     return this.alb.openConnection(this.client, port);
   }
 
-  release(connection: AlbConnection): void {
+  /** `at`: lab ms the connection went idle. */
+  release(connection: AlbConnection, at: number): void {
     this.idle.push(connection);
-    this.idleSince.push(this.o.clock.now());
+    this.idleSince.push(at);
   }
 
   async close(): Promise<void> {
@@ -268,12 +269,13 @@ class OriginExchange implements AlbInProcessClient {
       this.finish({ kind: 'connect-error' });
       return;
     }
-    if (this.reuse) this.origin.release(this.connection);
+    if (this.reuse) this.origin.release(this.connection, response.at);
     this.finish({
       kind: 'response',
       status: response.status,
       headers: response.headers,
       body: response.body,
+      at: response.at,
     });
   }
 
