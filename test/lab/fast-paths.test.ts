@@ -252,12 +252,16 @@ describe('event building from the front', () => {
 });
 
 describe('synthetic functions with no duration', () => {
-  function runtimeFor(reserved?: number) {
+  /** A runtime with one function: by default `f`, synthetic, no duration. */
+  function runtimeFor(
+    reserved?: number,
+    fn = fixed('f', 0, reserved === undefined ? {} : { reservedConcurrency: reserved }),
+  ) {
     const clock = new VirtualClock(0);
-    const scenario = scenarioWith([
-      fixed('f', 0, reserved === undefined ? {} : { reservedConcurrency: reserved }),
+    const scenario = scenarioWith([fn]);
+    const pool = new ConcurrencyPool({ accountLimit: 10, unreservedMinimum: 0 }, [
+      { name: fn.name, reserved },
     ]);
-    const pool = new ConcurrencyPool({ accountLimit: 10, unreservedMinimum: 0 }, [{ name: 'f', reserved }]);
     const metrics = new MemoryMetricsStore();
     const runtime = new LambdaRuntime({
       functions: scenario.functions,
@@ -294,15 +298,7 @@ describe('synthetic functions with no duration', () => {
     if (started.kind !== 'started') throw new Error(started.kind);
     expect(started.outcome).toMatchObject({ kind: 'ok', durationMs: 0 });
     await started.done;
-    const withHandler = new LambdaRuntime({
-      functions: scenarioWith([handler('h', 'echo.mjs')]).functions,
-      pool: new ConcurrencyPool({ accountLimit: 10, unreservedMinimum: 0 }, [{ name: 'h' }]),
-      clock: new VirtualClock(0),
-      timeScale: 1,
-      telemetry: new LabTelemetry(new MemoryMetricsStore(), 'app/lab/0123456789abcdef'),
-      region: 'us-east-1',
-      accountId: '123456789012',
-    });
+    const { runtime: withHandler } = runtimeFor(undefined, handler('h', 'echo.mjs'));
     expect(withHandler.readsEvent('h')).toBe(true);
     await Promise.all([runtime.close(0), withHandler.close(0)]);
   });
