@@ -3,6 +3,7 @@ import { formatAlbLine } from '../logs/format-line.js';
 import type { AlbLogRecord } from '../logs/record.js';
 import type { LabObjectStore } from './backend.js';
 import { LogDelivery } from './log-delivery.js';
+import { CHUNK_BYTES, type LogSpool, type SpoolFile } from './log-spool.js';
 import { randomChunk } from './random.js';
 
 /**
@@ -29,6 +30,8 @@ export interface AccessLogOptions {
   clock: Clock;
   /** Also write each file to `<dataDir>/<key>`. */
   dataDir?: string | undefined;
+  /** Where pending lines wait past a chunk (else they stay in memory until delivered). */
+  spool?: LogSpool | undefined;
 }
 
 /** The key regex of AWS's layout (tests and readers use it). */
@@ -74,19 +77,23 @@ export interface AccessLogStatus {
   keys: string[];
 }
 
-/** Chunk size of the pending-line buffers. */
-const CHUNK_BYTES = 256 * 1024;
-
 /**
  * The lines of one delivery interval, kept as the UTF-8 bytes of the file to be (each line and
  * its newline), in large chunks: no object per line for the garbage collector to trace while the
- * interval runs (five minutes by default, a few hundred bytes per request).
+ * interval runs (five minutes by default, a few hundred bytes per request). With a spool, every
+ * chunk but the one being written goes to the spool's file (src/lab/log-spool.ts), so a batch
+ * holds one chunk of memory however long the interval; without one, every chunk stays in memory.
  */
 export class LineBatch {
+  /** Filled chunks kept in memory (no spool, or it could not make a file). */
   private readonly full: Buffer[] = [];
   private chunk: Buffer | undefined;
   private used = 0;
+  private file: SpoolFile | undefined;
+  private spilled = false;
   lines = 0;
+
+  constructor(private readonly spool?: LogSpool) {}
 
   add(line: string): void {
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
@@ -103,12 +110,31 @@ export class LineBatch {
   room(maxBytes: number): Buffer {
     let chunk = this.chunk;
     if (chunk === undefined || this.used + maxBytes + 1 > chunk.length) {
-      if (chunk !== undefined) this.full.push(chunk.subarray(0, this.used));
-      chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, maxBytes + 1));
+      if (chunk !== undefined) this.filled(chunk, this.used);
+      const size = this.spool?.chunkBytes ?? CHUNK_BYTES;
+      chunk =
+        this.spool !== undefined && maxBytes + 1 <= size
+          ? this.spool.chunk()
+          : Buffer.allocUnsafe(Math.max(size, maxBytes + 1));
       this.chunk = chunk;
       this.used = 0;
     }
     return chunk;
+  }
+
+  /** A chunk no more lines fit in: to the spool's file when there is one. */
+  private filled(chunk: Buffer, used: number): void {
+    if (used === 0) {
+      // Nothing in it (the line to come is longer than a chunk).
+      this.spool?.reuse(chunk);
+      return;
+    }
+    if (this.spool !== undefined && !this.spilled) {
+      this.spilled = true;
+      this.file = this.spool.open();
+    }
+    if (this.file !== undefined) this.file.append(chunk, used);
+    else this.full.push(chunk.subarray(0, used));
   }
 
   /** Where the next line starts in the chunk `room` returned. */
@@ -123,12 +149,36 @@ export class LineBatch {
     this.lines++;
   }
 
-  /** The file's text: `head` (a file header, when the format has one), then every line followed by a newline. */
+  /**
+   * The file's text, for a batch whose lines are all in memory (nothing spilled): `head` (a file
+   * header, when the format has one), then every line followed by a newline.
+   */
   bytes(head?: Buffer): Buffer {
-    // One copy of the lines, header included: a delivery interval can hold hundreds of megabytes.
+    if (this.file !== undefined)
+      throw new Error('LineBatch.bytes: the lines are in a spool file; read content()');
+    // One copy of the lines, header included.
     const parts = head === undefined ? [...this.full] : [head, ...this.full];
     if (this.chunk !== undefined) parts.push(this.chunk.subarray(0, this.used));
     return Buffer.concat(parts);
+  }
+
+  /**
+   * The file's text in pieces, wherever its lines are: `head`, the spool file's bytes (the file is
+   * removed once read), then the chunks in memory. Read it once, after the last line.
+   */
+  async *content(head?: Buffer): AsyncGenerator<Buffer> {
+    if (head !== undefined) yield head;
+    if (this.file !== undefined) yield* this.file.read();
+    yield* this.full;
+    if (this.chunk !== undefined) yield this.chunk.subarray(0, this.used);
+  }
+
+  /** After `content` was read to its end: the chunks go back to the spool for other batches. */
+  recycle(): void {
+    if (this.spool === undefined) return;
+    if (this.chunk !== undefined) this.spool.reuse(this.chunk);
+    this.chunk = undefined;
+    this.used = 0;
   }
 }
 
@@ -164,7 +214,7 @@ export class AccessLogWriter {
     const end = (Math.floor(timeMs / this.o.intervalMs) + 1) * this.o.intervalMs;
     let batch = this.pending.get(end);
     if (!batch) {
-      batch = new LineBatch();
+      batch = new LineBatch(this.o.spool);
       this.pending.set(end, batch);
     }
     this.current = batch;
@@ -191,7 +241,7 @@ export class AccessLogWriter {
     if (lines === this.current) this.current = undefined;
     if (!lines || lines.lines === 0) return;
     const key = accessLogKey({ ...this.o, endMs: end });
-    this.delivery.deliver(key, lines.bytes(), () => {
+    this.delivery.deliver(key, lines, undefined, () => {
       this.keys.push(key);
       this.linesDelivered += lines.lines;
     });

@@ -24,6 +24,7 @@ import { functionArn, type LoadBalancerIds, loadBalancerIds, targetGroupIds } fr
 import { AsyncEventQueue } from './lambda/async-queue.js';
 import { LambdaControl } from './lambda/control.js';
 import { LambdaRuntime } from './lambda/runtime.js';
+import { LogSpool } from './log-spool.js';
 import { MemoryMetricsStore } from './metrics-store.js';
 import { MemoryObjectStore } from './object-store.js';
 import type { Scenario } from './scenario.js';
@@ -160,6 +161,8 @@ export async function startLab(scenario: Scenario, opts: StartLabOptions = {}): 
       multiValueHeaders: tg.multiValueHeaders,
     });
   }
+  // Log lines past a chunk wait in files, not in the heap's external memory (see log-spool.ts).
+  const spool = new LogSpool();
   const accessLog = new AccessLogWriter({
     store: objects,
     bucket: lbSpec.accessLogs.bucket,
@@ -172,6 +175,7 @@ export async function startLab(scenario: Scenario, opts: StartLabOptions = {}): 
     intervalMs: lbSpec.accessLogs.interval,
     clock,
     dataDir: opts.dataDir,
+    spool,
   });
   const front = new AlbFront({
     router: new Router(lbSpec.rules, lbSpec.defaultTargetGroup),
@@ -212,6 +216,7 @@ export async function startLab(scenario: Scenario, opts: StartLabOptions = {}): 
         host,
         port: opts.cloudfrontPort ?? 0,
         dataDir: opts.dataDir,
+        spool,
       });
     } catch (error) {
       await front.close();
@@ -355,6 +360,7 @@ export async function startLab(scenario: Scenario, opts: StartLabOptions = {}): 
       clearInterval(sampler);
       clearInterval(deliverer);
       await flush();
+      await spool.close();
     })();
     return closing;
   };

@@ -1,10 +1,19 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
-import { gzip as gzipCb } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import type { LineBatch } from './access-log.js';
 import type { LabObjectStore } from './backend.js';
 
-const gzip = promisify(gzipCb);
+/** `batch`'s file (after `head`) gzip-compressed, read piece by piece (it may be in a spool file). */
+async function gzipBatch(batch: LineBatch, head: Buffer | undefined): Promise<Buffer> {
+  const out: Buffer[] = [];
+  await pipeline(batch.content(head), createGzip(), async (gz: AsyncIterable<Buffer>) => {
+    for await (const c of gz) out.push(c);
+  });
+  batch.recycle();
+  return Buffer.concat(out);
+}
 
 /**
  * Puts log files into a lab bucket, gzip-compressed off the request path, optionally mirrored to
@@ -21,10 +30,13 @@ export class LogDelivery {
     private readonly dataDir: string | undefined,
   ) {}
 
-  /** Compresses and stores `text` under `key`; `onStored` runs once it is in the bucket. */
-  deliver(key: string, text: Buffer, onStored: () => void): void {
+  /**
+   * Compresses `batch`'s lines (after `head`, a file header) and stores them under `key`;
+   * `onStored` runs once they are in the bucket.
+   */
+  deliver(key: string, batch: LineBatch, head: Buffer | undefined, onStored: () => void): void {
     const p = (async () => {
-      const body = await gzip(text);
+      const body = await gzipBatch(batch, head);
       this.store.put(this.bucket, key, body, 'application/x-gzip');
       onStored();
       if (this.dataDir) {

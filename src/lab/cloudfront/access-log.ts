@@ -23,6 +23,7 @@ import { LineBatch } from '../access-log.js';
 import { putSeconds } from '../alb/log-line.js';
 import type { LabObjectStore } from '../backend.js';
 import { LogDelivery } from '../log-delivery.js';
+import type { LogSpool } from '../log-spool.js';
 import { randomChunk } from '../random.js';
 import type { EdgeExchange } from './server.js';
 
@@ -37,6 +38,8 @@ export interface CloudFrontLogOptions {
   intervalMs: number;
   clock: Clock;
   dataDir?: string | undefined;
+  /** Where pending lines wait past a chunk (else they stay in memory until delivered). */
+  spool?: LogSpool | undefined;
 }
 
 const UNIQUE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
@@ -274,7 +277,7 @@ export class CloudFrontLogWriter {
     const hour = Math.floor(t / HOUR_MS) * HOUR_MS;
     let lines = byHour.get(hour);
     if (!lines) {
-      lines = new LineBatch();
+      lines = new LineBatch(this.o.spool);
       byHour.set(hour, lines);
     }
     // Both the delivery interval and the hour hold from here to the earlier of their ends.
@@ -303,8 +306,7 @@ export class CloudFrontLogWriter {
         hourMs: hour,
         unique: uniqueId(),
       });
-      const text = lines.bytes(Buffer.from(cloudFrontFileHeader(), 'utf8'));
-      this.delivery.deliver(key, text, () => {
+      this.delivery.deliver(key, lines, Buffer.from(cloudFrontFileHeader(), 'utf8'), () => {
         this.keys.push(key);
         this.linesDelivered += lines.lines;
       });

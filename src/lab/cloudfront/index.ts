@@ -4,6 +4,7 @@
  * listener, with standard logs delivered into the lab's S3 and metrics in `AWS/CloudFront`.
  */
 import type { Clock } from '../../common/clock.js';
+import type { LogSpool } from '../log-spool.js';
 import type { MemoryMetricsStore } from '../metrics-store.js';
 import type { MemoryObjectStore } from '../object-store.js';
 import type { CloudFrontSpec } from '../scenario.js';
@@ -36,6 +37,8 @@ export interface CloudFrontOptions {
   host: string;
   port: number;
   dataDir?: string | undefined;
+  /** Where pending standard-log lines wait past a chunk (src/lab/log-spool.ts). */
+  spool?: LogSpool | undefined;
 }
 
 export interface CloudFrontStatus extends EdgeCounters {
@@ -100,6 +103,7 @@ export async function startCloudFront(o: CloudFrontOptions): Promise<LabCloudFro
       intervalMs: spec.logging.interval,
       clock: o.clock,
       dataDir: o.dataDir,
+      spool: o.spool,
     });
   }
   const server = new CloudFrontServer(edge, o.clock, (e) => {
