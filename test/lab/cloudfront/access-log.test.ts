@@ -159,4 +159,56 @@ describe('the lab line of an exchange', () => {
     expect(batch.lines).toBe(expected.length);
     expect(batch.bytes().toString('utf8')).toBe(expected.map((l) => `${l}\n`).join(''));
   });
+
+  // The writer copies runs of columns while the values they come from repeat: lines that share
+  // some values with the line before, and differ in others, must come out as if written afresh.
+  const changeable = [
+    'sentBytes',
+    'clientIp',
+    'method',
+    'url',
+    'response',
+    'referer',
+    'userAgent',
+    'host',
+    'receivedBytes',
+    'xForwardedFor',
+    'httpVersion',
+    'aborted',
+    'clientPort',
+    'endMs',
+  ] as const;
+  /** The same content in another string object, as Node's parser hands each request's strings. */
+  const fresh = <T>(v: T): T => (typeof v === 'string' ? (Buffer.from(v, 'utf8').toString('utf8') as T) : v);
+
+  test('lines that repeat some of the values of the line before are still the lines formatCloudFrontLine writes (property)', () => {
+    const o = { domainName: 'd111111abcdef8.cloudfront.net', pop: 'IAD89-C1' };
+    const writer = new CloudFrontLineWriter(o);
+    const batch = new LineBatch();
+    fc.assert(
+      fc.property(
+        exchangeArb,
+        fc.array(fc.tuple(exchangeArb, fc.subarray([...changeable], { maxLength: 3 })), { maxLength: 12 }),
+        (first, steps) => {
+          let prev = first;
+          for (const [next, changed] of [[first, [...changeable]] as const, ...steps]) {
+            const e: Record<string, unknown> = { ...prev };
+            for (const k of Object.keys(e)) e[k] = fresh(e[k]);
+            for (const k of changed) {
+              e[k] = next[k];
+              if (k === 'response') e.status = next.status;
+            }
+            const x = e as unknown as EdgeExchange;
+            const before = batch.bytes().length;
+            writer.write(x, batch);
+            expect(batch.bytes().subarray(before).toString('utf8')).toBe(
+              `${formatCloudFrontLine(exchangeRecord(x, o))}\n`,
+            );
+            prev = x;
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
