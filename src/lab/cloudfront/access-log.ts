@@ -114,9 +114,19 @@ function putTextOf(buf: Buffer, at: number, s: string, from: number, to: number)
   return at + to - from;
 }
 
+/** The characters mustEncodeInCloudFrontValue answers true for (tested to agree on every UTF-16 unit). */
+export const MUST_ENCODE_ANY = /[\x00-\x20\x7f-\uffff<>"#%{}|\\^~[\]`']/;
+
+/** From this length on, a regular expression's scan and a native copy beat the loop of putTextOf. */
+const LONG_TEXT = 32;
+
 /** `text(v)` put at `at`; returns where it ends. */
 const putText = (buf: Buffer, at: number, v: string | null | undefined): number =>
-  v == null ? putTextOf(buf, at, '', 0, 0) : putTextOf(buf, at, v, 0, v.length);
+  v == null
+    ? putTextOf(buf, at, '', 0, 0)
+    : v.length >= LONG_TEXT && !MUST_ENCODE_ANY.test(v)
+      ? at + buf.write(v, at, 'latin1')
+      : putTextOf(buf, at, v, 0, v.length);
 
 /** Room for an integer or seconds column: the longest String() of a number. */
 const NUMBER_ROOM = 25;
@@ -132,7 +142,7 @@ const textRoom = (v: string | null | undefined): number => (v == null ? 1 : 9 * 
  */
 class ColumnRun {
   /** The values the bytes were written from (compared with ===); `valid` false until written once. */
-  readonly key: (string | number | null | undefined)[];
+  readonly key: unknown[];
   valid = false;
   private store = new Uint8Array(256);
   /** The kept bytes: a view of `store`. */
@@ -163,7 +173,8 @@ class ColumnRun {
 export class CloudFrontLineWriter {
   private readonly pop: string;
   private readonly host: string;
-  /** x-edge-location .. x-edge-result-type; x-host-header .. cs-bytes; x-forwarded-for .. fle; detailed result .. range. */
+  /** date and time; x-edge-location .. x-edge-result-type; x-host-header .. cs-bytes; x-forwarded-for .. fle; detailed result .. range. */
+  private readonly dateTime = new ColumnRun(1);
   private readonly head = new ColumnRun(8);
   private readonly middle = new ColumnRun(2);
   private readonly tail = new ColumnRun(3);
@@ -178,7 +189,8 @@ export class CloudFrontLineWriter {
     const url = e.url;
     const r = e.response;
     const sent = !e.aborted && r !== undefined;
-    const { date, time } = cloudFrontDateTime(e.endMs);
+    const when = cloudFrontDateTime(e.endMs);
+    const { date, time } = when;
     const max =
       date.length +
       time.length +
@@ -202,10 +214,21 @@ export class CloudFrontLineWriter {
       // TABs, the constant columns, `000`, `HTTP/`.
       80;
     const buf = batch.room(max);
-    let at = putAscii(buf, batch.end, date);
-    buf[at++] = TAB;
-    at = putAscii(buf, at, time);
-    buf[at++] = TAB;
+    let at = batch.end;
+    // The same second as the line before (cloudFrontDateTime hands the same pair): its bytes again.
+    const dateTime = this.dateTime;
+    if (dateTime.valid && dateTime.key[0] === when) {
+      buf.set(dateTime.bytes, at);
+      at += dateTime.bytes.length;
+    } else {
+      const from = at;
+      at = putAscii(buf, at, date);
+      buf[at++] = TAB;
+      at = putAscii(buf, at, time);
+      buf[at++] = TAB;
+      dateTime.keep(buf, from, at);
+      dateTime.key[0] = when;
+    }
 
     const status = r === undefined ? -1 : e.status;
     const resultType = sent ? r.resultType : 'Error';
