@@ -176,15 +176,15 @@ export class CloudFrontServer {
     referer: string | undefined,
     xff: string | undefined,
   ): ViewerExchange {
-    const socket: Socket = req.socket;
+    const peer = peerOf(req.socket);
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
     const exchange = new ViewerExchange(
       this,
       res,
       startMs,
-      plainIp(socket.remoteAddress),
-      socket.remotePort ?? 0,
+      peer.ip,
+      peer.port,
       method,
       url,
       req.httpVersion,
@@ -234,9 +234,10 @@ export class CloudFrontServer {
       exchange.report();
       return;
     }
-    // Made at its final size: one allocation per response.
+    // One list for every response: Node reads it before writeHead returns and keeps none of it.
     const headers = r.headers;
-    const flat = new Array<string>(2 * headers.length + 2);
+    const flat = this.flatHeaders;
+    flat.length = 2 * headers.length + 2;
     let sentHeaderBytes = 0;
     for (let i = 0; i < headers.length; i++) {
       const [n, v] = headers[i]!;
@@ -254,6 +255,8 @@ export class CloudFrontServer {
       17 + reason.length + sentHeaderBytes + 18 + length.length + 2 + (isHead ? 0 : r.body.length);
     this.endSoon(res, isHead ? undefined : r.body);
   }
+
+  private readonly flatHeaders: string[] = [];
 
   /** A finished exchange, reported once (when its response closed). */
   report(e: EdgeExchange): void {
@@ -350,6 +353,19 @@ class ViewerExchange implements EdgeExchange, EdgeClient {
     if (this.aborted) this.sentBytes = 0;
     this.server.report(this);
   }
+}
+
+/** A connection's viewer address, read once per connection (sockets carry it from the first request on). */
+const PEER = Symbol('cloudfront.peer');
+type PeerSocket = Socket & { [PEER]?: { ip: string; port: number } };
+
+function peerOf(socket: PeerSocket): { ip: string; port: number } {
+  let peer = socket[PEER];
+  if (peer === undefined) {
+    peer = { ip: plainIp(socket.remoteAddress), port: socket.remotePort ?? 0 };
+    socket[PEER] = peer;
+  }
+  return peer;
 }
 
 function plainIp(a: string | undefined): string {
