@@ -24,7 +24,7 @@ import { MemoryObjectStore } from '../../src/lab/object-store.js';
 import { LabTelemetry, LambdaMetric, Namespace } from '../../src/lab/telemetry.js';
 import { formatAlbLine } from '../../src/logs/format-line.js';
 import { parseAlbLine } from '../../src/logs/parse-line.js';
-import { fixed, handler, scenarioWith, sleep, testLab } from './helpers.js';
+import { accessLogOptions, fixed, handler, scenarioWith, sleep, testLab } from './helpers.js';
 
 /**
  * The request path's shortcuts must not change what the lab produces: the access-log line
@@ -194,18 +194,7 @@ describe('access-log buffers', () => {
     const clock = new VirtualClock(1_795_000_000_000);
     const store = new MemoryObjectStore(() => clock.now());
     store.createBucket('logs');
-    const w = new AccessLogWriter({
-      store,
-      bucket: 'logs',
-      prefix: '',
-      accountId: '123456789012',
-      region: 'us-east-1',
-      lbName: 'lab',
-      lbId: '0123456789abcdef',
-      nodeIp: '10.0.0.1',
-      intervalMs: 300_000,
-      clock,
-    });
+    const w = new AccessLogWriter(accessLogOptions(store, clock));
     const lines = [
       'plain',
       'é and 漢字 and 🙂',

@@ -1,5 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import type { Clock } from '../../src/common/clock.js';
+import type { AccessLogOptions } from '../../src/lab/access-log.js';
+import type { LabObjectStore } from '../../src/lab/backend.js';
 import { type Lab, type StartLabOptions, startLab } from '../../src/lab/index.js';
 import { type Scenario, type ScenarioInput, validateScenario } from '../../src/lab/scenario.js';
 
@@ -101,3 +104,22 @@ export async function testLab(scenario: Scenario, opts: StartLabOptions = {}): P
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An ALB access-log writer's options for tests: bucket `logs`, one load balancer, 5-minute intervals. */
+export const accessLogOptions = (
+  store: LabObjectStore,
+  clock: Clock,
+  more: Partial<AccessLogOptions> = {},
+): AccessLogOptions => ({
+  store,
+  bucket: 'logs',
+  prefix: '',
+  accountId: '123456789012',
+  region: 'us-east-1',
+  lbName: 'lab',
+  lbId: '0123456789abcdef',
+  nodeIp: '10.0.0.1',
+  intervalMs: 300_000,
+  clock,
+  ...more,
+});

@@ -10,6 +10,7 @@ import type { EdgeExchange } from '../../src/lab/cloudfront/server.js';
 import { LogSpool, SpoolFile } from '../../src/lab/log-spool.js';
 import { MemoryObjectStore } from '../../src/lab/object-store.js';
 import { cloudFrontFileHeader } from '../../src/logs/cloudfront/index.js';
+import { accessLogOptions } from './helpers.js';
 
 /**
  * Pending log lines past a chunk wait in a spool file, their chunks reused: the delivered file
@@ -132,19 +133,7 @@ describe('log writers with a spool', () => {
     const store = new MemoryObjectStore();
     store.createBucket('logs');
     const clock = new VirtualClock(Date.UTC(2026, 11, 5, 12, 0, 0));
-    const w = new AccessLogWriter({
-      store,
-      bucket: 'logs',
-      prefix: '',
-      accountId: '123456789012',
-      region: 'us-east-1',
-      lbName: 'lab',
-      lbId: '0123456789abcdef',
-      nodeIp: '10.0.0.1',
-      intervalMs: 300_000,
-      clock,
-      spool,
-    });
+    const w = new AccessLogWriter(accessLogOptions(store, clock, { spool }));
     const lines = Array.from({ length: 3000 }, (_, i) => `line ${i} ${'y'.repeat(i % 300)} 漢字`);
     for (const [i, l] of lines.entries()) {
       w.writeLine(l, clock.now());
