@@ -105,10 +105,12 @@ export class SpoolFile {
     this.fd = fd;
   }
 
-  /** Appends the first `used` bytes of `chunk`; the chunk goes back to the spool once written. */
+  /**
+   * Appends the first `used` (> 0: LineBatch hands empty chunks straight back) bytes of `chunk`;
+   * the chunk goes back to the spool once written.
+   */
   append(chunk: Buffer, used: number): void {
-    if (used === 0) this.spool.reuse(chunk);
-    else if (this.failed) this.unwritten.push(chunk.subarray(0, used));
+    if (this.failed) this.unwritten.push(chunk.subarray(0, used));
     else {
       this.queue.push({ chunk, used });
       if (!this.writing) this.writeNext(0);

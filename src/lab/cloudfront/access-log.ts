@@ -17,6 +17,7 @@ import {
   cloudFrontRecord,
   encodeCloudFrontValue,
   HOUR_MS,
+  MUST_ENCODE_ANY_IN_CLOUDFRONT_VALUE,
   mustEncodeInCloudFrontValue,
 } from '../../logs/cloudfront/index.js';
 import { LineBatch } from '../access-log.js';
@@ -114,9 +115,6 @@ function putTextOf(buf: Buffer, at: number, s: string, from: number, to: number)
   return at + to - from;
 }
 
-/** The characters mustEncodeInCloudFrontValue answers true for (tested to agree on every UTF-16 unit). */
-export const MUST_ENCODE_ANY = /[\x00-\x20\x7f-\uffff<>"#%{}|\\^~[\]`']/;
-
 /** From this length on, a regular expression's scan and a native copy beat the loop of putTextOf. */
 const LONG_TEXT = 32;
 
@@ -124,7 +122,7 @@ const LONG_TEXT = 32;
 const putText = (buf: Buffer, at: number, v: string | null | undefined): number =>
   v == null
     ? putTextOf(buf, at, '', 0, 0)
-    : v.length >= LONG_TEXT && !MUST_ENCODE_ANY.test(v)
+    : v.length >= LONG_TEXT && !MUST_ENCODE_ANY_IN_CLOUDFRONT_VALUE.test(v)
       ? at + buf.write(v, at, 'latin1')
       : putTextOf(buf, at, v, 0, v.length);
 
@@ -150,6 +148,12 @@ class ColumnRun {
 
   constructor(size: number) {
     this.key = new Array(size).fill(undefined);
+  }
+
+  /** Puts the kept bytes at `at`; returns where they end. */
+  put(buf: Buffer, at: number): number {
+    buf.set(this.bytes, at);
+    return at + this.bytes.length;
   }
 
   /** Keeps `buf[from, to)`, just written from the key's current values. */
@@ -218,8 +222,7 @@ export class CloudFrontLineWriter {
     // The same second as the line before (cloudFrontDateTime hands the same pair): its bytes again.
     const dateTime = this.dateTime;
     if (dateTime.valid && dateTime.key[0] === when) {
-      buf.set(dateTime.bytes, at);
-      at += dateTime.bytes.length;
+      at = dateTime.put(buf, at);
     } else {
       const from = at;
       at = putAscii(buf, at, date);
@@ -245,8 +248,7 @@ export class CloudFrontLineWriter {
       hk[6] === e.userAgent &&
       hk[7] === resultType
     ) {
-      buf.set(head.bytes, at);
-      at += head.bytes.length;
+      at = head.put(buf, at);
     } else {
       const from = at;
       const q = url.indexOf('?');
@@ -293,8 +295,7 @@ export class CloudFrontLineWriter {
     const middle = this.middle;
     const mk = middle.key;
     if (middle.valid && mk[0] === e.host && mk[1] === e.receivedBytes) {
-      buf.set(middle.bytes, at);
-      at += middle.bytes.length;
+      at = middle.put(buf, at);
     } else {
       const from = at;
       at = putText(buf, at, e.host);
@@ -315,8 +316,7 @@ export class CloudFrontLineWriter {
     const tail = this.tail;
     const tk = tail.key;
     if (tail.valid && tk[0] === e.xForwardedFor && tk[1] === responseResultType && tk[2] === e.httpVersion) {
-      buf.set(tail.bytes, at);
-      at += tail.bytes.length;
+      at = tail.put(buf, at);
     } else {
       const from = at;
       at = putText(buf, at, e.xForwardedFor);
@@ -348,8 +348,7 @@ export class CloudFrontLineWriter {
     const end = this.end;
     const ek = end.key;
     if (end.valid && ek[0] === detailed && ek[1] === contentType && ek[2] === contentLength) {
-      buf.set(end.bytes, at);
-      at += end.bytes.length;
+      at = end.put(buf, at);
     } else {
       const from = at;
       at = sent ? putText(buf, at, detailed) : putAscii(buf, at, detailed);

@@ -31,5 +31,6 @@ export {
 export {
   decodeCloudFrontValue,
   encodeCloudFrontValue,
+  MUST_ENCODE_ANY as MUST_ENCODE_ANY_IN_CLOUDFRONT_VALUE,
   mustEncode as mustEncodeInCloudFrontValue,
 } from './url-encoding.js';

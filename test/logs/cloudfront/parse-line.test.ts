@@ -12,6 +12,8 @@ import {
   encodeCloudFrontValue,
   formatCloudFrontFile,
   formatCloudFrontLine,
+  MUST_ENCODE_ANY_IN_CLOUDFRONT_VALUE,
+  mustEncodeInCloudFrontValue,
   parseCloudFrontLine,
   parseFieldsHeader,
   STANDARD_FIELD_COUNT,
@@ -95,6 +97,14 @@ describe('writer', () => {
     }
     expect(encodeCloudFrontValue('€')).toBe('%E2%82%AC');
     expect(encodeCloudFrontValue('😀')).toBe('%F0%9F%98%80');
+  });
+
+  it('MUST_ENCODE_ANY finds exactly the UTF-16 units mustEncode encodes', () => {
+    for (let c = 0; c <= 0xffff; c++)
+      expect([c, MUST_ENCODE_ANY_IN_CLOUDFRONT_VALUE.test(String.fromCharCode(c))]).toEqual([
+        c,
+        mustEncodeInCloudFrontValue(c),
+      ]);
   });
 
   it('status 0 is written 000; a file is the header then one line per record', () => {
